@@ -1,0 +1,44 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+
+	"xiangyun/internal/server"
+)
+
+type common struct {
+	cfg       server.Config
+	logFormat string
+}
+
+// flags registers the common flags on fs, taking defaults from XIANGYUN_*.
+func (c *common) flags(fs *flag.FlagSet) {
+	env := func(k, def string) string {
+		if v, ok := os.LookupEnv(k); ok {
+			return v
+		}
+		return def
+	}
+	envBool := func(k string) bool { b, _ := strconv.ParseBool(os.Getenv(k)); return b }
+	fs.StringVar(&c.cfg.DB, "db", env("XIANGYUN_DB", "sqlite:./xiangyun-data"), "database: sqlite:DIR or postgres:// URL")
+	fs.StringVar(&c.cfg.Addr, "addr", env("XIANGYUN_ADDR", "127.0.0.1:8080"), "listen address")
+	fs.StringVar(&c.cfg.DataDir, "data", env("XIANGYUN_DATA", ""), "directory for files (search index, audit key)")
+	fs.StringVar(&c.cfg.AuditKeyFile, "audit-key", env("XIANGYUN_AUDIT_KEY", ""), "audit signing key file")
+	fs.StringVar(&c.cfg.Brand, "brand", env("XIANGYUN_BRAND", ""), "platform name shown in the console")
+	fs.BoolVar(&c.cfg.SecureCookies, "secure-cookies", envBool("XIANGYUN_SECURE_COOKIES"), "mark cookies Secure (behind TLS)")
+	fs.BoolVar(&c.cfg.TrustProxy, "trust-proxy", envBool("XIANGYUN_TRUST_PROXY"), "trust X-Forwarded-For")
+	fs.StringVar(&c.logFormat, "log-format", env("XIANGYUN_LOG_FORMAT", "text"), "log format: text or json")
+}
+
+func (c *common) logger(w io.Writer) *slog.Logger {
+	if c.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+func versionString() string { return server.Version }

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"os"
+
+	"xiangyun/internal/demo"
+	"xiangyun/internal/server"
+)
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, withDemo bool) error {
+	name := "serve"
+	if withDemo {
+		name = "demo"
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := c.logger(stderr)
+	s, err := server.Open(ctx, c.cfg, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	var logins []demo.Login
+	if withDemo {
+		pw := os.Getenv("XIANGYUN_DEMO_PASSWORD")
+		if pw == "" {
+			pw = generatePassword()
+		}
+		fmt.Fprintln(stdout, "Loading demo data (first run only; this takes a little while)…")
+		if logins, err = demo.Load(ctx, demo.Services{Orgs: s.Orgs, Auth: s.Auth, Catalog: s.Catalog, Audit: s.Audit}, pw); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", s.Config.Addr)
+	if err != nil {
+		return err
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "Xiangyun %s listening on %s\n", server.Version, url)
+	fmt.Fprintf(stdout, "  database: %s   data: %s\n", redactDSN(s.Config.DB), s.Config.DataDir)
+	fmt.Fprintf(stdout, "  console: %s/   API: %s/api/v1/openapi.json   health: %s/healthz\n", url, url, url)
+	if len(logins) > 0 {
+		fmt.Fprintln(stdout, "Demo logins (username / password / role):")
+		for _, l := range logins {
+			fmt.Fprintf(stdout, "  %-14s %s   %s\n", l.Username, l.Password, l.Role)
+		}
+	}
+	return s.Serve(ctx, ln)
+}
+
+// generatePassword makes a demo password that meets the password policy.
+func generatePassword() string {
+	const letters = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
+	const digits = "23456789"
+	b := make([]byte, 14)
+	for i := range b {
+		set := letters
+		if i%4 == 3 {
+			set = digits
+		}
+		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(set))))
+		b[i] = set[n.Int64()]
+	}
+	return string(b)
+}

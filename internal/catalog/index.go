@@ -1,0 +1,570 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mozillazg/go-pinyin"
+
+	"xiangyun/internal/auth"
+	"xiangyun/internal/errs"
+	"xiangyun/internal/org"
+	"xiangyun/internal/search"
+)
+
+// The search index holds one document per entry, built from its current
+// version. Text fields are searched in Chinese words, CJK bigrams and
+// pinyin; keyword fields are filtered and counted; "access" carries the
+// visibility: "public" for a published entry and "body:<provider>" always.
+var indexSchema = search.Schema{
+	Text: []search.TextField{
+		{Name: "name", Boost: 3},
+		{Name: "provider", Boost: 1.5},
+		{Name: "items", Boost: 0.8, NoPinyin: true},
+		{Name: "abstract", NoPinyin: true},
+		{Name: "code", NoPinyin: true},
+	},
+	Keyword: []string{"provider", "region", "region_path", "class", "share_type", "open_type", "format", "cycle", "grade",
+		"status", "scope", "access"},
+	Sort: []string{"updated", "name", "code", "published"},
+}
+
+// Facets are the facet names of SearchQuery.Filters and SearchResult.Facets,
+// which are also the query parameters of the search API.
+var Facets = []string{"provider", "region", "class", "share_type", "open_type", "format", "cycle", "grade", "status", "scope"}
+
+// Sorts are the accepted SearchQuery.Sort values; "" is relevance when
+// there is a query and "-updated" otherwise.
+var Sorts = []string{"relevance", "updated", "-updated", "name", "-name", "code", "-code", "published", "-published"}
+
+// SearchQuery is a catalog search.
+type SearchQuery struct {
+	Q string
+	// Filters maps a facet name to the values accepted (any of them).
+	// region includes the region's sub-regions; class matches the first
+	// level (类, "3") or the first two ("3/01").
+	Filters   map[string][]string
+	Sort      string
+	Offset    int
+	Limit     int      // 0 means 20; at most 1000
+	Facets    []string // facets to count; nil means all
+	FacetSize int      // values per facet; 0 means 20
+}
+
+// FacetValue is one value of a facet with its label and count.
+type FacetValue struct {
+	Value   string `json:"value"`
+	Label   string `json:"label"`
+	LabelEN string `json:"label_en,omitempty"`
+	Count   int    `json:"count"`
+}
+
+// SearchResult is a page of entries (without items) with the total and the
+// facet counts.
+type SearchResult struct {
+	Items  []Entry                 `json:"items"`
+	Total  int                     `json:"total"`
+	Facets map[string][]FacetValue `json:"facets"`
+}
+
+// doc builds the index document of an entry.
+func doc(e *Entry) search.Doc {
+	var items strings.Builder
+	for i, it := range e.Items {
+		if i > 0 {
+			items.WriteByte(' ')
+		}
+		items.WriteString(it.Name)
+	}
+	class := []string{}
+	if e.Class != "" {
+		class = append(class, e.Class[:1])
+		if len(e.Class) >= 4 {
+			class = append(class, e.Class[:4])
+		}
+	}
+	access := []string{"body:" + strconv.FormatInt(e.ProviderID, 10)}
+	if e.Status == StatusPublished {
+		access = append(access, "public")
+	}
+	sort := map[string]any{"updated": e.UpdatedAt, "name": sortName(e.Name), "code": e.Code}
+	if e.PublishedAt != nil {
+		sort["published"] = *e.PublishedAt
+	}
+	return search.Doc{
+		ID: strconv.FormatInt(e.ID, 10),
+		Text: map[string]string{"name": e.Name, "provider": e.Provider, "items": items.String(), "abstract": e.Abstract,
+			"code": e.Code},
+		Keyword: map[string][]string{
+			"provider": {strconv.FormatInt(e.ProviderID, 10)}, "region": {e.RegionCode}, "region_path": regionPath(e.RegionCode),
+			"class": class, "share_type": {e.ShareType}, "open_type": {e.OpenType}, "format": {e.FormatClass}, "cycle": {e.Cycle},
+			"grade": {e.Grade}, "status": {e.Status}, "scope": {e.Scope}, "access": access,
+		},
+		Sort: sort,
+	}
+}
+
+// regionPath lists the prefixes that select a region and its ancestors:
+// 220102 → 22, 2201, 220102.
+func regionPath(code string) []string {
+	var out []string
+	for _, p := range []string{org.RegionPrefix(code[:2] + "0000"), org.RegionPrefix(code[:4] + "00"), org.RegionPrefix(code)} {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+var pinyinArgs = pinyin.NewArgs()
+
+// sortName orders names by pinyin (拼音排序), as Chinese readers expect.
+func sortName(name string) string {
+	return strings.Join(pinyin.LazyPinyin(name, pinyinArgs), " ") + "\x00" + name
+}
+
+// reindex updates the documents of entries after a committed change. A
+// failure is logged, not returned: the change is committed, and the index
+// is repaired by a rebuild.
+func (s *Service) reindex(ctx context.Context, ids ...int64) {
+	s.ixMu.Lock()
+	defer s.ixMu.Unlock()
+	ctx = context.WithoutCancel(ctx)
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		es, err := s.loadEntries(ctx, s.db.R, chunk, true, nil)
+		if err == nil {
+			docs := make([]search.Doc, len(es))
+			for i := range es {
+				docs[i] = doc(&es[i])
+			}
+			err = s.ix.Upsert(docs...)
+		}
+		if err != nil {
+			s.log.Error("catalog: index update failed; run xiangyun index rebuild", "err", err)
+			return
+		}
+	}
+}
+
+// indexEntries indexes entries built in memory (after CreateMany).
+func (s *Service) indexEntries(es []Entry) {
+	s.ixMu.Lock()
+	defer s.ixMu.Unlock()
+	for start := 0; start < len(es); start += 1000 {
+		chunk := es[start:min(start+1000, len(es))]
+		docs := make([]search.Doc, len(chunk))
+		for i := range chunk {
+			docs[i] = doc(&chunk[i])
+		}
+		if err := s.ix.Upsert(docs...); err != nil {
+			s.log.Error("catalog: index update failed; run xiangyun index rebuild", "err", err)
+			return
+		}
+	}
+}
+
+// searchQuery translates q for the index, adding p's visibility filter.
+func (s *Service) searchQuery(p *auth.Principal, q SearchQuery) (search.Query, error) {
+	sq := search.Query{Q: q.Q, Offset: q.Offset, Limit: q.Limit, FacetSize: q.FacetSize, Filters: map[string][]string{}}
+	if sq.Limit <= 0 {
+		sq.Limit = 20
+	}
+	for name, vals := range q.Filters {
+		if !slices.Contains(Facets, name) {
+			return sq, errs.Invalid("catalog.unknown_filter", "未知的筛选条件 "+name, "unknown filter "+name)
+		}
+		var clean []string
+		for _, v := range vals {
+			if v = strings.TrimSpace(v); v != "" {
+				if name == "region" {
+					v = org.RegionPrefix(v)
+				}
+				clean = append(clean, v)
+			}
+		}
+		if name == "region" {
+			name = "region_path"
+		}
+		sq.Filters[name] = clean
+	}
+	if !seesAll(p) {
+		access := []string{"public"}
+		for _, b := range p.BodiesWith(auth.PermCatalogEdit) {
+			access = append(access, "body:"+strconv.FormatInt(b, 10))
+		}
+		sq.Filters["access"] = access
+	}
+	switch sort := q.Sort; {
+	case sort == "" && strings.TrimSpace(q.Q) == "":
+		sq.Sort = "-updated"
+	case sort == "" || sort == "relevance":
+	case slices.Contains(Sorts, sort):
+		sq.Sort = sort
+	default:
+		return sq, errs.Invalid("catalog.unknown_sort", "未知的排序方式 "+sort, "unknown sort "+sort)
+	}
+	sq.Facets = q.Facets
+	if sq.Facets == nil {
+		sq.Facets = Facets
+	}
+	for _, f := range sq.Facets {
+		if !slices.Contains(Facets, f) {
+			return sq, errs.Invalid("catalog.unknown_facet", "未知的分面 "+f, "unknown facet "+f)
+		}
+	}
+	return sq, nil
+}
+
+// Search finds entries visible to p: published entries for everybody with
+// catalog.read, and every entry of the bodies whose catalog p edits (all
+// entries for reviewers). Items are returned without data items.
+func (s *Service) Search(ctx context.Context, p *auth.Principal, q SearchQuery) (SearchResult, error) {
+	if p != System && !p.Has(auth.PermCatalogRead) {
+		return SearchResult{}, errs.ErrForbidden
+	}
+	sq, err := s.searchQuery(p, q)
+	if err != nil {
+		return SearchResult{}, err
+	}
+	res, err := s.ix.Search(ctx, sq)
+	if err != nil {
+		return SearchResult{}, err
+	}
+	ids := make([]int64, 0, len(res.IDs))
+	for _, id := range res.IDs {
+		if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+			ids = append(ids, n)
+		}
+	}
+	nm := s.names()
+	es, err := s.loadEntries(ctx, s.db.R, ids, false, nm)
+	if err != nil {
+		return SearchResult{}, err
+	}
+	out := SearchResult{Items: make([]Entry, 0, len(es)), Total: int(res.Total), Facets: map[string][]FacetValue{}}
+	for i := range es {
+		if visible(p, &es[i]) { // the index may lag a moment behind
+			decorate(p, &es[i])
+			out.Items = append(out.Items, es[i])
+		}
+	}
+	for name, counts := range res.Facets {
+		vals := make([]FacetValue, len(counts))
+		for i, c := range counts {
+			vals[i] = s.facetValue(ctx, nm, name, c.Value)
+			vals[i].Count = c.Count
+		}
+		out.Facets[name] = vals
+	}
+	return out, nil
+}
+
+// facetValue labels a facet value.
+func (s *Service) facetValue(ctx context.Context, nm *names, facet, v string) FacetValue {
+	fv := FacetValue{Value: v, Label: v}
+	set := map[string][]Term{"share_type": ShareTypes, "open_type": OpenTypes, "format": FormatClasses(), "cycle": Cycles,
+		"grade": s.grades.Terms(), "status": Statuses, "scope": Scopes}[facet]
+	switch facet {
+	case "provider":
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+			fv.Label = nm.body(ctx, id).Name
+		}
+	case "region":
+		fv.Label = nm.region(ctx, v)
+	case "class":
+		fv.Label, fv.LabelEN = classLabel(v)
+	default:
+		if t, ok := Lookup(set, v); ok {
+			fv.Label, fv.LabelEN = t.ZH, t.EN
+		}
+	}
+	return fv
+}
+
+// classLabel names a classification prefix: "1" 基础, "1/01" 人口.
+func classLabel(v string) (zh, en string) {
+	a, ok := attributeOf(v[:1])
+	if !ok {
+		return v, v
+	}
+	if len(v) == 1 {
+		return a.ZH, a.EN
+	}
+	if t, ok := Lookup(a.Items, v[2:]); ok {
+		return t.ZH, t.EN
+	}
+	return a.ZH + " " + v[2:], a.EN + " " + v[2:]
+}
+
+// Filtered streams every entry matching q (Offset and Limit ignored) to fn,
+// with data items, for exports. Without a text query the entries come
+// straight from the database in id order, however many; with one, from the
+// index in q's order, and at most search.MaxWindow of them.
+func (s *Service) Filtered(ctx context.Context, p *auth.Principal, q SearchQuery, fn func(Entry) error) error {
+	if p != System && !p.Has(auth.PermCatalogRead) {
+		return errs.ErrForbidden
+	}
+	sq, err := s.searchQuery(p, q)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(q.Q) == "" {
+		return s.filteredSQL(ctx, p, q, fn)
+	}
+	sq.Facets, sq.Limit = nil, search.MaxLimit
+	nm := s.names()
+	for sq.Offset = 0; ; sq.Offset += sq.Limit {
+		res, err := s.ix.Search(ctx, sq)
+		if err != nil {
+			return err
+		}
+		if res.Total > search.MaxWindow {
+			return errs.Invalid("catalog.too_many_results", "匹配的目录过多，请缩小检索范围", "too many entries match; narrow the search")
+		}
+		ids := make([]int64, 0, len(res.IDs))
+		for _, id := range res.IDs {
+			if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+				ids = append(ids, n)
+			}
+		}
+		if err := s.emit(ctx, p, ids, nm, fn); err != nil {
+			return err
+		}
+		if len(res.IDs) < sq.Limit {
+			return nil
+		}
+	}
+}
+
+func (s *Service) emit(ctx context.Context, p *auth.Principal, ids []int64, nm *names, fn func(Entry) error) error {
+	es, err := s.loadEntries(ctx, s.db.R, ids, true, nm)
+	if err != nil {
+		return err
+	}
+	for i := range es {
+		if !visible(p, &es[i]) {
+			continue
+		}
+		decorate(p, &es[i])
+		if err := fn(es[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// filteredSQL is Filtered without a text query: the same filters in SQL,
+// read in pages by id.
+func (s *Service) filteredSQL(ctx context.Context, p *auth.Principal, q SearchQuery, fn func(Entry) error) error {
+	where, args := s.filterSQL(p, q.Filters)
+	nm := s.names()
+	last := int64(0)
+	for {
+		a := append([]any(nil), args...)
+		a = append(a, last)
+		rows, err := s.db.R.QueryContext(ctx, `SELECT e.id FROM entries e JOIN entry_versions v ON v.id = e.current_version_id WHERE `+where+
+			` AND e.id > $`+strconv.Itoa(len(a))+` ORDER BY e.id LIMIT 500`, a...)
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		if err := s.emit(ctx, p, ids, nm, fn); err != nil {
+			return err
+		}
+		last = ids[len(ids)-1]
+	}
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// filterSQL renders facet filters and p's visibility as a WHERE clause
+// over entries e joined with their current version v.
+func (s *Service) filterSQL(p *auth.Principal, filters map[string][]string) (string, []any) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	where := []string{"1=1"}
+	column := map[string]string{"share_type": "v.share_type", "open_type": "v.open_type", "format": "v.format_class",
+		"cycle": "v.cycle", "grade": "v.grade", "status": "e.status", "scope": "e.scope"}
+	names := make([]string, 0, len(filters))
+	for name := range filters {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		var alts []string
+		for _, v := range filters[name] {
+			if v = strings.TrimSpace(v); v == "" {
+				continue
+			}
+			switch name {
+			case "provider":
+				id, _ := strconv.ParseInt(v, 10, 64)
+				alts = append(alts, "e.provider_id = "+arg(id))
+			case "region":
+				alts = append(alts, "e.region_code LIKE "+arg(likeEscaper.Replace(org.RegionPrefix(v))+"%")+` ESCAPE '\'`)
+			case "class":
+				alts = append(alts, "(e.class = "+arg(v)+" OR e.class LIKE "+arg(likeEscaper.Replace(v)+"/%")+` ESCAPE '\')`)
+			default:
+				alts = append(alts, column[name]+" = "+arg(v))
+			}
+		}
+		if len(alts) > 0 {
+			where = append(where, "("+strings.Join(alts, " OR ")+")")
+		}
+	}
+	if !seesAll(p) {
+		vis := []string{"e.status = 'published'"}
+		for _, b := range p.BodiesWith(auth.PermCatalogEdit) {
+			vis = append(vis, "e.provider_id = "+arg(b))
+		}
+		where = append(where, "("+strings.Join(vis, " OR ")+")")
+	}
+	return strings.Join(where, " AND "), args
+}
+
+// IndexStatus reports on index rebuilds.
+type IndexStatus struct {
+	Running    bool       `json:"running"`
+	Done       int        `json:"done"`
+	Total      int        `json:"total"`
+	StartedAt  *time.Time `json:"started_at,omitempty"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	Error      string     `json:"error,omitempty"`
+	Documents  uint64     `json:"documents" doc:"documents in the live index"`
+}
+
+var errRebuilding = errs.Conflict("catalog.index_rebuilding", "索引正在重建中", "the index is being rebuilt")
+
+// IndexStatus returns the state of the last or running rebuild.
+func (s *Service) IndexStatus() IndexStatus {
+	s.rebuildMu.Lock()
+	st := s.rebuild
+	s.rebuildMu.Unlock()
+	st.Documents, _ = s.ix.Count()
+	return st
+}
+
+// StartRebuild starts rebuilding the index in the background (if no
+// rebuild runs) and returns its status; follow it with IndexStatus.
+func (s *Service) StartRebuild() (IndexStatus, error) {
+	if err := s.beginRebuild(); err != nil {
+		if errors.Is(err, errRebuilding) {
+			return s.IndexStatus(), nil
+		}
+		return IndexStatus{}, err
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		err := s.runRebuild(s.bgCtx, nil)
+		if err != nil && s.bgCtx.Err() == nil {
+			s.log.Error("catalog: index rebuild failed", "err", err)
+		}
+	}()
+	return s.IndexStatus(), nil
+}
+
+// RebuildIndex rebuilds the search index from the database, reporting
+// progress (done of total entries) to progress when it is not nil. The live
+// index keeps serving searches meanwhile and is swapped at the end.
+func (s *Service) RebuildIndex(ctx context.Context, progress func(done, total int)) error {
+	if err := s.beginRebuild(); err != nil {
+		return err
+	}
+	return s.runRebuild(ctx, progress)
+}
+
+func (s *Service) beginRebuild() error {
+	s.rebuildMu.Lock()
+	defer s.rebuildMu.Unlock()
+	if s.rebuild.Running {
+		return errRebuilding
+	}
+	now := s.clock()
+	s.rebuild = IndexStatus{Running: true, StartedAt: &now}
+	return nil
+}
+
+func (s *Service) runRebuild(ctx context.Context, progress func(done, total int)) (err error) {
+	total := 0
+	defer func() {
+		s.rebuildMu.Lock()
+		now := s.clock()
+		s.rebuild.Running, s.rebuild.FinishedAt = false, &now
+		if err != nil {
+			s.rebuild.Error = err.Error()
+		}
+		s.rebuildMu.Unlock()
+	}()
+	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM entries`).Scan(&total); err != nil {
+		return err
+	}
+	s.setProgress(0, total, progress)
+	return s.ix.Rebuild(func(yield func(search.Doc) error) error {
+		nm := s.names()
+		done, last := 0, int64(0)
+		for {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			rows, err := s.db.R.QueryContext(ctx, `SELECT id FROM entries WHERE id > $1 ORDER BY id LIMIT 500`, last)
+			if err != nil {
+				return err
+			}
+			var ids []int64
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				ids = append(ids, id)
+			}
+			rows.Close()
+			if len(ids) == 0 {
+				return rows.Err()
+			}
+			es, err := s.loadEntries(ctx, s.db.R, ids, true, nm)
+			if err != nil {
+				return err
+			}
+			for i := range es {
+				if err := yield(doc(&es[i])); err != nil {
+					return err
+				}
+			}
+			done += len(ids)
+			last = ids[len(ids)-1]
+			s.setProgress(done, max(total, done), progress)
+		}
+	})
+}
+
+func (s *Service) setProgress(done, total int, progress func(done, total int)) {
+	s.rebuildMu.Lock()
+	s.rebuild.Done, s.rebuild.Total = done, total
+	s.rebuildMu.Unlock()
+	if progress != nil {
+		progress(done, total)
+	}
+}

@@ -1,0 +1,184 @@
+// Package db opens the platform's databases on SQLite or PostgreSQL and runs
+// each domain package's embedded migrations. It knows nothing of the domain.
+//
+// One installation has several logical stores kept apart so that heavy writes
+// in one never block another: "control" (catalog, users, workflow), "audit"
+// (the tamper-evident log) and later "data" (aggregated records). On SQLite
+// each is its own file in the data directory; on PostgreSQL each is its own
+// schema in one database.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	_ "modernc.org/sqlite"             // registers "sqlite"
+)
+
+// Dialect names the SQL flavour behind a DB.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is one logical store. Reads go to R; writes go through Tx, which on
+// SQLite runs on a single writer connection with BEGIN IMMEDIATE so that
+// writers queue instead of failing with SQLITE_BUSY.
+type DB struct {
+	Dialect Dialect
+	Name    string  // logical store name: control, audit, data
+	R       *sql.DB // readers
+	w       *sql.DB // the writer (same pool as R on PostgreSQL)
+}
+
+// Open opens the logical store name from dsn. dsn is "sqlite:DIR" (a
+// directory; the store is DIR/name.db), "sqlite::memory:" is not supported
+// (use a temporary directory), or a postgres:// URL (the store is the schema
+// xy_name, created if missing).
+func Open(ctx context.Context, dsn, name string) (*DB, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"), name)
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return openPostgres(ctx, dsn, name)
+	}
+	return nil, fmt.Errorf("db: unsupported DSN %q: use sqlite:DIR or postgres://…", Redact(dsn))
+}
+
+func openSQLite(ctx context.Context, dir, name string) (*DB, error) {
+	if dir == "" {
+		return nil, errors.New("db: sqlite: empty directory")
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("db: %w", err)
+	}
+	path := filepath.Join(dir, name+".db")
+	// busy_timeout first, so that the following pragmas wait instead of failing.
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+		q.Add("_pragma", p)
+	}
+	base := "file:" + path + "?" + q.Encode()
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("db: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("db: open %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", base+"&mode=ro")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("db: %w", err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	return &DB{Dialect: SQLite, Name: name, R: r, w: w}, nil
+}
+
+func openPostgres(ctx context.Context, dsn, name string) (*DB, error) {
+	schema := "xy_" + name
+	boot, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("db: %w", err)
+	}
+	defer boot.Close()
+	if _, err := boot.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema); err != nil {
+		return nil, fmt.Errorf("db: create schema %s: %w", schema, err)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("db: bad PostgreSQL URL: %w", errors.Unwrap(err))
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	p, err := sql.Open("pgx", u.String())
+	if err != nil {
+		return nil, fmt.Errorf("db: %w", err)
+	}
+	p.SetMaxOpenConns(20)
+	p.SetMaxIdleConns(10)
+	if err := p.PingContext(ctx); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("db: connect: %w", err)
+	}
+	return &DB{Dialect: Postgres, Name: name, R: p, w: p}, nil
+}
+
+// Close closes the store's pools.
+func (db *DB) Close() error {
+	err := db.R.Close()
+	if db.w != db.R {
+		err = errors.Join(err, db.w.Close())
+	}
+	return err
+}
+
+// Writer returns the pool that takes writes (one connection on SQLite).
+func (db *DB) Writer() *sql.DB { return db.w }
+
+// Tx runs fn in a write transaction, committing when fn returns nil.
+func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Redact hides the password in a DSN so that it can be logged.
+func Redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint failure on
+// either backend.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
+}
+
+// Like escapes s for use in a LIKE pattern with ESCAPE '\'.
+func Like(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%"
+}
+
+// Args accumulates query arguments and hands out their placeholders, for
+// queries whose WHERE clause is built from optional filters.
+type Args []any
+
+// Add appends v and returns its placeholder ($n).
+func (a *Args) Add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}

@@ -1,0 +1,58 @@
+// Package dbtest gives tests a fresh database on each backend the suite runs on.
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+
+	"xiangyun/internal/db"
+)
+
+// TestDSNs lists the backends the integration suite runs on: SQLite always,
+// PostgreSQL when XIANGYUN_TEST_POSTGRES holds a URL. Under CI (CI=true) a
+// missing PostgreSQL URL fails the test instead of skipping it.
+func TestDSNs(t testing.TB) map[db.Dialect]func(t testing.TB) string {
+	m := map[db.Dialect]func(t testing.TB) string{
+		db.SQLite: func(t testing.TB) string { return "sqlite:" + t.TempDir() },
+	}
+	if pg := os.Getenv("XIANGYUN_TEST_POSTGRES"); pg != "" {
+		m[db.Postgres] = func(t testing.TB) string { return FreshPostgres(t, pg) }
+	} else if os.Getenv("CI") == "true" {
+		t.Fatal("CI=true but XIANGYUN_TEST_POSTGRES is not set: the PostgreSQL run is required under CI")
+	} else {
+		t.Log("PostgreSQL tests skipped: set XIANGYUN_TEST_POSTGRES=postgres://… to run them")
+	}
+	return m
+}
+
+// FreshPostgres creates an empty database on the server at base for one test
+// and drops it when the test ends; it returns the new database's URL.
+func FreshPostgres(t testing.TB, base string) string {
+	t.Helper()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := "xytest_" + hex.EncodeToString(b)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.ExecContext(context.Background(), "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}

@@ -1,0 +1,311 @@
+// Package httpx is the HTTP plumbing shared by the console, the JSON API and
+// (later) the gateway: authentication of each request, the route table in
+// which every route declares its permission, and the audit wrapper that
+// records every write and every refusal in one place.
+package httpx
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"xiangyun/internal/audit"
+	"xiangyun/internal/auth"
+)
+
+// SessionCookie is the name of the session cookie.
+const SessionCookie = "xy_session"
+
+// LangCookie remembers the user's language ("zh" or "en").
+const LangCookie = "xy_lang"
+
+// Route is one entry of the route table.
+type Route struct {
+	Method  string
+	Pattern string
+	Perm    auth.Permission
+	Action  string // audit action for writes, e.g. "org.body.create"
+	API     bool   // JSON API (true) or console page (false)
+}
+
+// Table collects every route of the platform, so that tests can walk it.
+type Table struct {
+	mu     sync.Mutex
+	routes []Route
+}
+
+// Add records a route.
+func (t *Table) Add(r Route) {
+	t.mu.Lock()
+	t.routes = append(t.routes, r)
+	t.mu.Unlock()
+}
+
+// Routes returns a copy of the table.
+func (t *Table) Routes() []Route {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Route(nil), t.routes...)
+}
+
+// IsWrite reports whether a method changes state.
+func IsWrite(method string) bool {
+	return method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions
+}
+
+type reqInfo struct {
+	id, ip, lang string
+	pending      *Pending
+}
+
+type infoKey struct{}
+
+// Pending is the audit record being built for the current request; handlers
+// add the object and details, the wrapper appends it with the outcome.
+type Pending struct {
+	mu     sync.Mutex
+	Object string
+	Actor  string // set by sign-in handlers before a principal exists
+	Detail map[string]string
+	Skip   bool // the handler recorded the event itself
+}
+
+// Note records the object a request acted on and details for its audit
+// record. Values must never be secrets.
+func Note(ctx context.Context, object string, kv ...string) {
+	p := pendingOf(ctx)
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if object != "" {
+		p.Object = object
+	}
+	if p.Detail == nil && len(kv) > 1 {
+		p.Detail = map[string]string{}
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		p.Detail[kv[i]] = kv[i+1]
+	}
+}
+
+// NoteActor names the actor of an anonymous request (a sign-in attempt).
+func NoteActor(ctx context.Context, name string) {
+	if p := pendingOf(ctx); p != nil {
+		p.mu.Lock()
+		p.Actor = name
+		p.mu.Unlock()
+	}
+}
+
+func pendingOf(ctx context.Context) *Pending {
+	if ri, ok := ctx.Value(infoKey{}).(*reqInfo); ok {
+		return ri.pending
+	}
+	return nil
+}
+
+// RequestID, ClientIP and Lang read what the middleware stored.
+func RequestID(ctx context.Context) string { return info(ctx).id }
+func ClientIP(ctx context.Context) string  { return info(ctx).ip }
+func Lang(ctx context.Context) string {
+	if l := info(ctx).lang; l != "" {
+		return l
+	}
+	return "zh"
+}
+
+func info(ctx context.Context) *reqInfo {
+	if ri, ok := ctx.Value(infoKey{}).(*reqInfo); ok {
+		return ri
+	}
+	return &reqInfo{}
+}
+
+// Authenticator resolves the principal of a request.
+type Authenticator struct {
+	Auth       *auth.Service
+	Audit      *audit.Log
+	Log        *slog.Logger
+	TrustProxy bool // take the client address from X-Forwarded-For
+	// OnDone, when set, is told of every finished request (for metrics);
+	// r.Pattern holds the matched route.
+	OnDone func(r *http.Request, status int, d time.Duration)
+}
+
+// Middleware identifies the caller (session cookie or bearer token), stores
+// request id, client address and language in the context, and logs the
+// request without secrets.
+func (a *Authenticator) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ri := &reqInfo{id: r.Header.Get("X-Request-Id"), ip: a.clientIP(r), lang: langOf(r), pending: &Pending{}}
+		if len(ri.id) > 64 || ri.id == "" {
+			ri.id = newID()
+		}
+		w.Header().Set("X-Request-Id", ri.id)
+		ctx := context.WithValue(r.Context(), infoKey{}, ri)
+		var p *auth.Principal
+		if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+			var err error
+			if p, err = a.Auth.TokenPrincipal(ctx, strings.TrimPrefix(h, "Bearer ")); err != nil {
+				p = nil
+				ri.pending.Detail = map[string]string{"credential": "invalid bearer token"}
+			}
+		} else if c, err := r.Cookie(SessionCookie); err == nil {
+			p, _ = a.Auth.Session(ctx, c.Value)
+		}
+		if p != nil {
+			ctx = auth.WithPrincipal(ctx, p)
+		}
+		sw := &statusWriter{ResponseWriter: w, status: 200}
+		r2 := r.WithContext(ctx)
+		next.ServeHTTP(sw, r2)
+		if a.OnDone != nil {
+			a.OnDone(r2, sw.status, time.Since(start))
+		}
+		if a.Log != nil && r.URL.Path != "/healthz" && r.URL.Path != "/metrics" {
+			user := ""
+			if p != nil {
+				user = p.User.Username
+			}
+			// The query string is left out: it may carry search terms about people.
+			a.Log.Info("http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds(),
+				"user", user, "ip", ri.ip, "request_id", ri.id)
+		}
+	})
+}
+
+// Record appends the audit record of a finished request: every write, and
+// every refused request. status is the response status.
+func (a *Authenticator) Record(ctx context.Context, action string, status int) {
+	ri := info(ctx)
+	if ri.pending == nil || ri.pending.Skip {
+		return
+	}
+	outcome := audit.OutcomeSuccess
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		outcome = audit.OutcomeDenied
+	case status >= 400:
+		outcome = audit.OutcomeFailure
+	}
+	ri.pending.mu.Lock()
+	e := audit.Entry{Action: action, Object: ri.pending.Object, Outcome: outcome, IP: ri.ip, RequestID: ri.id, Detail: ri.pending.Detail, Actor: ri.pending.Actor}
+	ri.pending.Skip = true
+	ri.pending.mu.Unlock()
+	if e.Detail == nil {
+		e.Detail = map[string]string{}
+	}
+	e.Detail["status"] = http.StatusText(status)
+	a.Append(ctx, e)
+}
+
+// Append writes e, filling the actor from the context; a failure to audit is
+// logged loudly (the change itself has already been committed).
+func (a *Authenticator) Append(ctx context.Context, e audit.Entry) {
+	if p := auth.FromContext(ctx); p != nil && e.ActorID == 0 {
+		e.ActorID, e.Actor = p.User.ID, p.User.Username
+	}
+	if e.Actor == "" {
+		e.Actor = "anonymous"
+	}
+	if e.IP == "" {
+		e.IP = ClientIP(ctx)
+	}
+	if e.RequestID == "" {
+		e.RequestID = RequestID(ctx)
+	}
+	if _, err := a.Audit.Append(context.WithoutCancel(ctx), e); err != nil && a.Log != nil {
+		a.Log.Error("audit append failed", "action", e.Action, "request_id", e.RequestID, "err", err)
+	}
+}
+
+func (a *Authenticator) clientIP(r *http.Request) string {
+	if a.TrustProxy {
+		if f := r.Header.Get("X-Forwarded-For"); f != "" {
+			return strings.TrimSpace(strings.Split(f, ",")[0])
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func langOf(r *http.Request) string {
+	if c, err := r.Cookie(LangCookie); err == nil && (c.Value == "en" || c.Value == "zh") {
+		return c.Value
+	}
+	if strings.HasPrefix(r.Header.Get("Accept-Language"), "en") {
+		return "en"
+	}
+	return "zh"
+}
+
+func newID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(s int)           { w.status = s; w.ResponseWriter.WriteHeader(s) }
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// StatusWriter wraps w to learn the status a handler wrote.
+func StatusWriter(w http.ResponseWriter) (http.ResponseWriter, func() int) {
+	sw := &statusWriter{ResponseWriter: w, status: 200}
+	return sw, func() int { return sw.status }
+}
+
+// Guard wraps a console handler: it checks the route's permission (sending
+// anonymous users to sign in) and audits writes and refusals.
+func (a *Authenticator) Guard(t *Table, mux *http.ServeMux, rt Route, h http.HandlerFunc) {
+	t.Add(rt)
+	mux.HandleFunc(rt.Method+" "+rt.Pattern, func(w http.ResponseWriter, r *http.Request) {
+		p := auth.FromContext(r.Context())
+		if !p.Has(rt.Perm) {
+			if p == nil && rt.Perm != auth.PermPublic {
+				if IsWrite(r.Method) {
+					http.Error(w, "请先登录 / sign in first", http.StatusUnauthorized)
+					a.Record(r.Context(), rt.Action, http.StatusUnauthorized)
+					return
+				}
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte("403 无权访问 / forbidden"))
+			a.Record(r.Context(), rt.Action+".denied", http.StatusForbidden)
+			return
+		}
+		sw, status := StatusWriter(w)
+		h(sw, r)
+		if IsWrite(r.Method) {
+			a.Record(r.Context(), rt.Action, status())
+		}
+	})
+}
+
+// Skip tells the wrapper that the handler recorded the event itself.
+func Skip(ctx context.Context) {
+	if p := pendingOf(ctx); p != nil {
+		p.mu.Lock()
+		p.Skip = true
+		p.mu.Unlock()
+	}
+}

@@ -1,0 +1,215 @@
+// Package server wires the platform together: it opens the stores, runs every
+// package's migrations, builds the services and the HTTP handler, and serves
+// it with graceful shutdown. cmd/xiangyun and the end-to-end tests both use it.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"xiangyun/internal/api"
+	"xiangyun/internal/audit"
+	"xiangyun/internal/auth"
+	"xiangyun/internal/catalog"
+	"xiangyun/internal/db"
+	"xiangyun/internal/httpx"
+	"xiangyun/internal/org"
+	"xiangyun/internal/web"
+)
+
+// Version is set at build time with -ldflags "-X xiangyun/internal/server.Version=…".
+var Version = "0.1.0-dev"
+
+// Config is the platform's configuration (flags and XIANGYUN_* variables).
+type Config struct {
+	Addr          string       // listen address
+	DB            string       // sqlite:DIR or postgres://…
+	DataDir       string       // files: search index, audit signing key, uploads
+	AuditKeyFile  string       // Ed25519 note key for signed tree heads; default DataDir/audit.key
+	Brand         string       // platform name in the console header
+	SecureCookies bool         // set the Secure flag on cookies (behind TLS)
+	TrustProxy    bool         // take the client address from X-Forwarded-For
+	AuthPolicy    *auth.Policy // login throttling and sessions; nil = auth.DefaultPolicy
+}
+
+// Defaults fills empty fields.
+func (c *Config) Defaults() {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.DB == "" {
+		c.DB = "sqlite:./xiangyun-data"
+	}
+	if c.DataDir == "" {
+		if strings.HasPrefix(c.DB, "sqlite:") {
+			c.DataDir = strings.TrimPrefix(c.DB, "sqlite:")
+		} else {
+			c.DataDir = "./xiangyun-data"
+		}
+	}
+	if c.AuthPolicy == nil {
+		p := auth.DefaultPolicy
+		c.AuthPolicy = &p
+	}
+	if c.AuditKeyFile == "" {
+		c.AuditKeyFile = filepath.Join(c.DataDir, "audit.key")
+	}
+}
+
+// Server is a running installation.
+type Server struct {
+	Config  Config
+	Log     *slog.Logger
+	Control *db.DB
+	AuditDB *db.DB
+	Orgs    *org.Service
+	Auth    *auth.Service
+	Audit   *audit.Log
+	Catalog *catalog.Service
+	Authn   *httpx.Authenticator
+	Routes  *httpx.Table
+	API     *api.API
+	Handler http.Handler
+}
+
+// Open opens the stores, migrates them and builds the services and handler.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	cfg.Defaults()
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	s := &Server{Config: cfg, Log: log}
+	var err error
+	fail := func(e error) (*Server, error) { s.Close(); return nil, e }
+	if s.Control, err = db.Open(ctx, cfg.DB, "control"); err != nil {
+		return fail(err)
+	}
+	if s.AuditDB, err = db.Open(ctx, cfg.DB, "audit"); err != nil {
+		return fail(err)
+	}
+	key, err := audit.LoadOrCreateKey(cfg.AuditKeyFile, "xiangyun-audit")
+	if err != nil {
+		return fail(fmt.Errorf("audit key: %w", err))
+	}
+	if s.Audit, err = audit.Open(ctx, s.AuditDB, key); err != nil {
+		return fail(err)
+	}
+	if s.Orgs, err = org.Open(ctx, s.Control); err != nil {
+		return fail(err)
+	}
+	if s.Auth, err = auth.Open(ctx, s.Control, s.Orgs, *cfg.AuthPolicy); err != nil {
+		return fail(err)
+	}
+	if s.Catalog, err = catalog.Open(ctx, s.Control, s.Orgs, catalog.Options{IndexDir: filepath.Join(cfg.DataDir, "index", "catalog")}); err != nil {
+		return fail(err)
+	}
+	if err := s.buildHandler(); err != nil {
+		return fail(err)
+	}
+	return s, nil
+}
+
+var (
+	reqCount = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "xiangyun_http_requests_total", Help: "HTTP requests by route and status class."}, []string{"route", "code"})
+	reqTime  = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "xiangyun_http_request_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.DefBuckets}, []string{"route"})
+)
+
+func (s *Server) buildHandler() error {
+	mux := http.NewServeMux()
+	s.Routes = &httpx.Table{}
+	s.Authn = &httpx.Authenticator{Auth: s.Auth, Audit: s.Audit, Log: s.Log, TrustProxy: s.Config.TrustProxy}
+	cookie := func(tok string) http.Cookie {
+		return api.SessionCookie(tok, s.Config.SecureCookies, auth.DefaultPolicy.SessionMax)
+	}
+	s.API = api.New(mux, api.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version})
+	if _, err := web.New(mux, web.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, Log: s.Log,
+		Brand: s.Config.Brand, Login: s.API.Login, Cookie: cookie, Version: Version, Started: time.Now()}); err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), reqCount, reqTime)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		for _, d := range []*db.DB{s.Control, s.AuditDB} {
+			if err := d.R.PingContext(ctx); err != nil {
+				http.Error(w, "database "+d.Name+" not ready", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	s.Authn.OnDone = func(r *http.Request, status int, d time.Duration) {
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		reqCount.WithLabelValues(route, fmt.Sprintf("%dxx", status/100)).Inc()
+		reqTime.WithLabelValues(route).Observe(d.Seconds())
+	}
+	// Cross-origin protection (Sec-Fetch-Site / Origin) guards every form
+	// and API write against CSRF without tokens in the pages.
+	csrf := http.NewCrossOriginProtection()
+	s.Handler = securityHeaders(csrf.Handler(s.Authn.Middleware(mux)))
+	return nil
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		if !strings.HasPrefix(r.URL.Path, "/api/v1/docs") {
+			h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Serve answers HTTP on ln until ctx is cancelled, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute, WriteTimeout: 10 * time.Minute, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.Log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
+		err = errors.Join(err, e)
+	}
+	return err
+}
+
+// Close releases the stores.
+func (s *Server) Close() {
+	if s.Catalog != nil {
+		_ = s.Catalog.Close()
+	}
+	for _, d := range []*db.DB{s.Control, s.AuditDB} {
+		if d != nil {
+			_ = d.Close()
+		}
+	}
+}

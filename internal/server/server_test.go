@@ -1,0 +1,294 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"xiangyun/internal/audit"
+	"xiangyun/internal/auth"
+	"xiangyun/internal/db/dbtest"
+	"xiangyun/internal/org"
+	"xiangyun/internal/server"
+)
+
+const pw = "Test-password-2026"
+
+// env is one running installation with a user per role.
+type env struct {
+	t      *testing.T
+	s      *server.Server
+	ts     *httptest.Server
+	bureau org.Body
+	dept   org.Body
+	users  map[auth.Role]auth.User
+}
+
+func newEnv(t *testing.T, dsn string) *env {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	policy := auth.DefaultPolicy
+	policy.IPLoginsPerMin = 100000 // every test client signs in from 127.0.0.1
+	s, err := server.Open(ctx, server.Config{DB: dsn, DataDir: dir, AuditKeyFile: filepath.Join(dir, "audit.key"), AuthPolicy: &policy}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	e := &env{t: t, s: s, users: map[auth.Role]auth.User{}}
+	for _, r := range []org.Region{{Code: "220000", Name: "吉林省"}, {Code: "220100", Name: "长春市"}} {
+		if _, err := s.Orgs.CreateRegion(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e.bureau, err = s.Orgs.CreateBody(ctx, org.BodyInput{Name: "吉林省政务服务和数字化建设管理局", CreditCode: "11220000MB1726532F", Kind: org.KindAgency, RegionCode: "220000"}); err != nil {
+		t.Fatal(err)
+	}
+	if e.dept, err = s.Orgs.CreateBody(ctx, org.BodyInput{Name: "吉林省公安厅", CreditCode: "91350100M000100Y43", Kind: org.KindAgency, RegionCode: "220000"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range auth.Roles {
+		body := e.dept
+		if r.Platform {
+			body = e.bureau
+		}
+		u, err := s.Auth.CreateUser(ctx, auth.UserInput{Username: "u_" + string(r.Role), DisplayName: r.ZH, BodyID: body.ID, Password: pw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Auth.GrantRole(ctx, 0, u.ID, r.Role, body.ID); err != nil {
+			t.Fatal(err)
+		}
+		e.users[r.Role] = u
+	}
+	e.ts = httptest.NewServer(s.Handler)
+	t.Cleanup(e.ts.Close)
+	return e
+}
+
+// client returns an HTTP client signed in as role ("" = anonymous).
+func (e *env) client(role auth.Role) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if role != "" {
+		res := e.do(c, "POST", "/api/v1/session", map[string]string{"username": "u_" + string(role), "password": pw})
+		if res.StatusCode != 200 {
+			e.t.Fatalf("login %s: %d", role, res.StatusCode)
+		}
+	}
+	return c
+}
+
+func (e *env) do(c *http.Client, method, path string, body any) *http.Response {
+	e.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, e.ts.URL+path, r)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return res
+}
+
+func decode(t *testing.T, res *http.Response, v any) {
+	t.Helper()
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+}
+
+type problem struct {
+	Status    int    `json:"status"`
+	Code      string `json:"code"`
+	MessageZH string `json:"message_zh"`
+	MessageEN string `json:"message_en"`
+	Errors    []struct {
+		Field string `json:"field"`
+		Code  string `json:"code"`
+	} `json:"errors"`
+}
+
+func TestAPI(t *testing.T) {
+	for dialect, dsn := range dbtest.TestDSNs(t) {
+		t.Run(string(dialect), func(t *testing.T) {
+			e := newEnv(t, dsn(t))
+			anon := e.client("")
+			// Fixed point: POST /api/v1/session → 200 + cookie, 401 otherwise.
+			if res := e.do(anon, "POST", "/api/v1/session", map[string]string{"username": "u_admin", "password": "wrong-one-123"}); res.StatusCode != 401 {
+				t.Fatalf("bad login: %d", res.StatusCode)
+			} else {
+				var p problem
+				decode(t, res, &p)
+				if p.Code != "auth.bad_credentials" || p.MessageZH == "" || p.MessageEN == "" {
+					t.Fatalf("problem: %+v", p)
+				}
+				if ct := res.Header.Get("Content-Type"); !strings.Contains(ct, "problem+json") {
+					t.Fatalf("content type %q", ct)
+				}
+			}
+			admin := e.client(auth.RoleAdmin)
+			// Fixed point: POST /api/v1/tokens → {"token"}; use as Bearer.
+			res := e.do(admin, "POST", "/api/v1/tokens", map[string]string{"name": "script"})
+			var tok struct{ Token string }
+			decode(t, res, &tok)
+			if tok.Token == "" {
+				t.Fatal("no token")
+			}
+			req, _ := http.NewRequest("GET", e.ts.URL+"/api/v1/me", nil)
+			req.Header.Set("Authorization", "Bearer "+tok.Token)
+			if res, _ := http.DefaultClient.Do(req); res.StatusCode != 200 {
+				t.Fatalf("bearer: %d", res.StatusCode)
+			}
+			req.Header.Set("Authorization", "Bearer xyt_forged")
+			if res, _ := http.DefaultClient.Do(req); res.StatusCode != 401 {
+				t.Fatalf("forged bearer: %d", res.StatusCode)
+			}
+			// Create a body, then bad input changes nothing.
+			res = e.do(admin, "POST", "/api/v1/bodies", map[string]any{"name": "长春市公安局", "credit_code": "91512081MA62K0260E", "kind": "agency", "region_code": "220100"})
+			if res.StatusCode != 200 {
+				t.Fatalf("create body: %d", res.StatusCode)
+			}
+			bad := []map[string]any{
+				{"name": "某局", "credit_code": "91350100M000100Y4Z", "kind": "agency", "region_code": "220000"},
+				{"name": "某局", "credit_code": "91512081MA62K0260E", "kind": "agency", "region_code": "220000"},
+				{"name": "<script>x</script>", "credit_code": "11220000MB17265328", "kind": "agency", "region_code": "220000"},
+				{"name": "1' OR '1'='1", "credit_code": "11220000MB17265328", "kind": "agency", "region_code": "220000"},
+				{"name": strings.Repeat("长", 300), "credit_code": "11220000MB17265328", "kind": "agency", "region_code": "220000"},
+				{"name": "某局", "credit_code": "11220000MB17265328", "kind": "agency", "region_code": "229900"},
+			}
+			for _, b := range bad {
+				res := e.do(admin, "POST", "/api/v1/bodies", b)
+				var p problem
+				decode(t, res, &p)
+				if res.StatusCode < 400 || res.StatusCode >= 500 || p.Code == "" || p.MessageZH == "" || p.MessageEN == "" {
+					t.Errorf("bad body %v: %d %+v", b["name"], res.StatusCode, p)
+				}
+			}
+			var bodies struct{ Total int }
+			decode(t, e.do(admin, "GET", "/api/v1/bodies", nil), &bodies)
+			if bodies.Total != 3 {
+				t.Fatalf("bodies after bad input: %d", bodies.Total)
+			}
+			// Separation of duties: the administrator cannot read the audit log; the auditor cannot change data.
+			if res := e.do(admin, "GET", "/api/v1/audit", nil); res.StatusCode != 403 {
+				t.Fatalf("admin reads audit: %d", res.StatusCode)
+			}
+			auditor := e.client(auth.RoleAuditor)
+			if res := e.do(auditor, "POST", "/api/v1/bodies", map[string]any{"name": "审计员建的", "credit_code": "11220000MB17265328", "kind": "agency", "region_code": "220000"}); res.StatusCode != 403 {
+				t.Fatalf("auditor writes: %d", res.StatusCode)
+			}
+			var log struct {
+				Items []audit.Entry
+				Total int
+			}
+			decode(t, e.do(auditor, "GET", "/api/v1/audit?page_size=200", nil), &log)
+			seen := map[string]string{}
+			for _, it := range log.Items {
+				seen[it.Action+"/"+it.Outcome] = it.Actor
+				for k, v := range it.Detail {
+					if strings.Contains(v, pw) || strings.Contains(v, tok.Token) || strings.Contains(strings.ToLower(k), "password") {
+						t.Fatalf("secret in audit record %+v", it)
+					}
+				}
+			}
+			for _, want := range []string{"session.login/success", "session.login_failed/failure", "org.body.create/success", "org.body.create/failure", "token.create/success", "audit.list.denied/denied", "org.body.create.denied/denied"} {
+				if _, ok := seen[want]; !ok {
+					t.Errorf("audit log lacks %s; has %v", want, seen)
+				}
+			}
+			var rep audit.Report
+			decode(t, e.do(auditor, "GET", "/api/v1/audit/verify", nil), &rep)
+			if !rep.OK || rep.Size == 0 {
+				t.Fatalf("verify: %+v", rep)
+			}
+			// OpenAPI 3.1 description is served.
+			var spec struct {
+				OpenAPI string `json:"openapi"`
+				Paths   map[string]any
+			}
+			decode(t, e.do(anon, "GET", "/api/v1/openapi.json", nil), &spec)
+			if !strings.HasPrefix(spec.OpenAPI, "3.1") || spec.Paths["/api/v1/bodies"] == nil {
+				t.Fatalf("openapi: %s, %d paths", spec.OpenAPI, len(spec.Paths))
+			}
+		})
+	}
+}
+
+// TestRouteMatrix walks every route of the platform with every role and with
+// no sign-in, and proves that the permission each route declares is exactly
+// what the role table grants.
+func TestRouteMatrix(t *testing.T) {
+	e := newEnv(t, "sqlite:"+t.TempDir())
+	clients := map[auth.Role]*http.Client{"": e.client("")}
+	for _, r := range auth.Roles {
+		clients[r.Role] = e.client(r.Role)
+	}
+	routes := e.s.Routes.Routes()
+	if len(routes) < 40 {
+		t.Fatalf("only %d routes registered", len(routes))
+	}
+	for _, rt := range routes {
+		path := strings.NewReplacer("{id}", "1", "{$}", "", "{code}", "x", "{version}", "1").Replace(rt.Pattern)
+		for role, c := range clients {
+			if rt.Pattern == "/logout" || (rt.Pattern == "/api/v1/session" && rt.Method == "DELETE") {
+				c = e.client(role) // a throwaway session
+			}
+			var body io.Reader
+			if rt.API && (rt.Method == "POST" || rt.Method == "PUT") {
+				body = strings.NewReader("{}")
+			}
+			req, _ := http.NewRequest(rt.Method, e.ts.URL+path, body)
+			if body != nil {
+				req.Header.Set("Content-Type", "application/json")
+			} else if rt.Method == "POST" {
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			res, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			allowed := rt.Perm == auth.PermPublic || (role != "" && auth.RoleHas(role, rt.Perm))
+			denied := routeDenied(rt.API, res.StatusCode, b, res.Header.Get("Location"))
+			if allowed == denied {
+				t.Errorf("%s %s as %q (needs %s): status %d, allowed=%v", rt.Method, rt.Pattern, role, rt.Perm, res.StatusCode, allowed)
+			}
+		}
+	}
+}
+
+// routeDenied tells a route-level refusal from any other answer.
+func routeDenied(api bool, status int, body []byte, location string) bool {
+	if api {
+		if status != 401 && status != 403 {
+			return false
+		}
+		var p problem
+		_ = json.Unmarshal(body, &p)
+		return p.Code == "forbidden" || p.Code == "unauthenticated"
+	}
+	switch status {
+	case http.StatusSeeOther:
+		return strings.HasPrefix(location, "/login?next=")
+	case 401, 403:
+		return bytes.Contains(body, []byte("请先登录 / sign in first")) || bytes.Contains(body, []byte("403 无权访问 / forbidden"))
+	}
+	return false
+}

@@ -1,0 +1,366 @@
+// Package web is the staff console: server-rendered pages (html/template +
+// htmx), Chinese by default with an English switch. One handler per file;
+// every route is registered through route(), which declares its permission.
+package web
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"xiangyun/internal/audit"
+	"xiangyun/internal/auth"
+	"xiangyun/internal/catalog"
+	"xiangyun/internal/errs"
+	"xiangyun/internal/httpx"
+	"xiangyun/internal/org"
+)
+
+//go:embed templates static
+var assets embed.FS
+
+// Deps are the services the console uses.
+type Deps struct {
+	Orgs    *org.Service
+	Auth    *auth.Service
+	Audit   *audit.Log
+	Catalog *catalog.Service
+	Authn   *httpx.Authenticator
+	Table   *httpx.Table
+	Log     *slog.Logger
+	Brand   string // platform name shown in the header
+	Login   func(ctx context.Context, username, password string) (string, auth.User, error)
+	Cookie  func(token string) http.Cookie
+	Version string
+	Started time.Time
+}
+
+// Console serves the staff pages.
+type Console struct {
+	Deps
+	pages map[string]*template.Template
+	mux   *http.ServeMux
+}
+
+// New parses the templates and registers the console's routes on mux.
+func New(mux *http.ServeMux, d Deps) (*Console, error) {
+	if d.Brand == "" {
+		d.Brand = "祥云 · 一体化公共数据平台"
+	}
+	c := &Console{Deps: d, pages: map[string]*template.Template{}, mux: mux}
+	if err := c.parse(); err != nil {
+		return nil, err
+	}
+	static, _ := fs.Sub(assets, "static")
+	fileServer := http.FileServerFS(static)
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		fileServer.ServeHTTP(w, r)
+	})))
+	c.routes()
+	return c, nil
+}
+
+// route registers one console page with the permission it needs.
+func (c *Console) route(method, pattern string, perm auth.Permission, action string, h http.HandlerFunc) {
+	c.Authn.Guard(c.Table, c.mux, httpx.Route{Method: method, Pattern: pattern, Perm: perm, Action: action}, h)
+}
+
+var funcs = template.FuncMap{
+	"date": func(t any) string {
+		switch v := t.(type) {
+		case time.Time:
+			if v.IsZero() {
+				return ""
+			}
+			return v.In(time.Local).Format("2006-01-02")
+		case *time.Time:
+			if v == nil || v.IsZero() {
+				return ""
+			}
+			return v.In(time.Local).Format("2006-01-02")
+		}
+		return ""
+	},
+	"datetime": func(t any) string {
+		switch v := t.(type) {
+		case time.Time:
+			if v.IsZero() {
+				return ""
+			}
+			return v.In(time.Local).Format("2006-01-02 15:04:05")
+		case *time.Time:
+			if v == nil || v.IsZero() {
+				return ""
+			}
+			return v.In(time.Local).Format("2006-01-02 15:04:05")
+		}
+		return ""
+	},
+	"json": func(v any) (template.JS, error) {
+		var b bytes.Buffer
+		enc := jsonEncoder(&b)
+		if err := enc.Encode(v); err != nil {
+			return "", err
+		}
+		return template.JS(strings.TrimSpace(b.String())), nil
+	},
+	"add":  func(a, b int) int { return a + b },
+	"sub":  func(a, b int) int { return a - b },
+	"itoa": func(v int64) string { return strconv.FormatInt(v, 10) },
+	"roleName": func(r auth.Role, lang string) string {
+		return r.Name(lang)
+	},
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+		return m
+	},
+	"contains": func(list []string, s string) bool {
+		for _, x := range list {
+			if x == s {
+				return true
+			}
+		}
+		return false
+	},
+}
+
+func (c *Console) parse() error {
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/partials*.html")
+	if err != nil {
+		return err
+	}
+	files, err := fs.Glob(assets, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		name := strings.TrimPrefix(f, "templates/")
+		if name == "layout.html" || strings.HasPrefix(name, "partials") {
+			continue
+		}
+		t, err := base.Clone()
+		if err == nil {
+			_, err = t.ParseFS(assets, f)
+		}
+		if err != nil {
+			return fmt.Errorf("web: template %s: %w", name, err)
+		}
+		c.pages[strings.TrimSuffix(name, ".html")] = t
+	}
+	return nil
+}
+
+// Page is what every template receives.
+type Page struct {
+	Title   string
+	Lang    string
+	Brand   string
+	Active  string // nav key of the current section
+	P       *auth.Principal
+	Nav     []NavGroup
+	Flash   string
+	Error   string
+	Path    string
+	Query   url.Values
+	Form    *Form
+	Data    any
+	Version string
+}
+
+// T picks the Chinese or the English text.
+func (p *Page) T(zh, en string) string {
+	if p.Lang == "en" {
+		return en
+	}
+	return zh
+}
+
+// Can reports whether the viewer holds perm.
+func (p *Page) Can(perm string) bool { return p.P.Has(auth.Permission(perm)) }
+
+// URL returns the current path with one query parameter replaced.
+func (p *Page) URL(key, value string) string {
+	q := url.Values{}
+	for k, v := range p.Query {
+		q[k] = v
+	}
+	if value == "" {
+		q.Del(key)
+	} else {
+		q.Set(key, value)
+	}
+	if key != "page" {
+		q.Del("page")
+	}
+	if len(q) == 0 {
+		return p.Path
+	}
+	return p.Path + "?" + q.Encode()
+}
+
+// Form carries submitted values and per-field errors back to a form, so that
+// nothing typed is lost when a submit fails.
+type Form struct {
+	Values url.Values
+	Errors map[string]string
+}
+
+// V returns a submitted value.
+func (f *Form) V(name string) string {
+	if f == nil {
+		return ""
+	}
+	return f.Values.Get(name)
+}
+
+// E returns the error for a field.
+func (f *Form) E(name string) string {
+	if f == nil {
+		return ""
+	}
+	return f.Errors[name]
+}
+
+func newForm(r *http.Request) *Form {
+	_ = r.ParseForm()
+	return &Form{Values: r.PostForm, Errors: map[string]string{}}
+}
+
+// fail puts a domain error onto the form, per field where possible, and
+// returns the general message in the page's language.
+func (f *Form) fail(err error, lang string) string {
+	e, ok := errs.As(err)
+	if !ok {
+		return pick(lang, "操作失败，请稍后重试", "the operation failed; please retry later")
+	}
+	for _, fe := range e.Fields {
+		if lang == "en" {
+			f.Errors[fe.Field] = fe.EN
+		} else {
+			f.Errors[fe.Field] = fe.ZH
+		}
+	}
+	return e.Message(lang)
+}
+
+func pick(lang, zh, en string) string {
+	if lang == "en" {
+		return en
+	}
+	return zh
+}
+
+// page builds the page data for a request.
+func (c *Console) page(r *http.Request, title, active string) *Page {
+	p := auth.FromContext(r.Context())
+	pg := &Page{Title: title, Lang: httpx.Lang(r.Context()), Brand: c.Brand, Active: active, P: p, Path: r.URL.Path, Query: r.URL.Query(), Version: c.Version}
+	pg.Nav = navFor(pg)
+	if f, err := r.Cookie("xy_flash"); err == nil {
+		if v, err := url.QueryUnescape(f.Value); err == nil {
+			pg.Flash = v
+		}
+	}
+	return pg
+}
+
+// render writes a page with status.
+func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, pg *Page) {
+	t, ok := c.pages[name]
+	if !ok {
+		http.Error(w, "no template "+name, http.StatusInternalServerError)
+		return
+	}
+	if pg.Flash != "" {
+		http.SetCookie(w, &http.Cookie{Name: "xy_flash", Path: "/", MaxAge: -1})
+	}
+	var b bytes.Buffer
+	if err := t.ExecuteTemplate(&b, "layout.html", pg); err != nil {
+		c.Log.Error("render", "template", name, "err", err)
+		http.Error(w, "render error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = b.WriteTo(w)
+}
+
+// redirect sends the browser on with a one-time message.
+func (c *Console) redirect(w http.ResponseWriter, r *http.Request, to, flash string) {
+	if flash != "" {
+		http.SetCookie(w, &http.Cookie{Name: "xy_flash", Value: url.QueryEscape(flash), Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: 60})
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// notFound renders the error page.
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
+	pg := c.page(r, "", "")
+	status := http.StatusInternalServerError
+	switch errs.KindOf(err) {
+	case errs.KindNotFound:
+		status = http.StatusNotFound
+	case errs.KindForbidden:
+		status = http.StatusForbidden
+	case errs.KindInvalid:
+		status = http.StatusUnprocessableEntity
+	case errs.KindConflict:
+		status = http.StatusConflict
+	}
+	if e, ok := errs.As(err); ok {
+		pg.Error = e.Message(pg.Lang)
+	} else {
+		c.Log.Error("console error", "path", r.URL.Path, "request_id", httpx.RequestID(r.Context()), "err", err)
+		pg.Error = pg.T("服务器内部错误，请稍后重试（请求编号 ", "Internal error; please retry later (request ") + httpx.RequestID(r.Context()) + pg.T("）", ")")
+	}
+	pg.Title = pg.T("出错了", "Something went wrong")
+	c.render(w, r, status, "error", pg)
+}
+
+// pathID reads a numeric path value.
+func pathID(r *http.Request, name string) int64 {
+	n, _ := strconv.ParseInt(r.PathValue(name), 10, 64)
+	return n
+}
+
+func formInt(r *http.Request, name string) int64 {
+	n, _ := strconv.ParseInt(strings.TrimSpace(r.FormValue(name)), 10, 64)
+	return n
+}
+
+// Pager describes one page of a list.
+type Pager struct {
+	Page, PageSize, Total int
+}
+
+func pagerOf(r *http.Request, size int) Pager {
+	n, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	return Pager{Page: max(n, 1), PageSize: size}
+}
+
+func (p Pager) Offset() int { return (p.Page - 1) * p.PageSize }
+func (p Pager) Pages() int  { return max(1, (p.Total+p.PageSize-1)/p.PageSize) }
+func (p Pager) Prev() int   { return p.Page - 1 }
+func (p Pager) Next() int {
+	if p.Page >= p.Pages() {
+		return 0
+	}
+	return p.Page + 1
+}
+func (p Pager) From() int { return min(p.Total, p.Offset()+1) }
+func (p Pager) To() int   { return min(p.Total, p.Offset()+p.PageSize) }
+
+func pgLang(r *http.Request) string { return httpx.Lang(r.Context()) }
