@@ -91,7 +91,7 @@ func TestEndToEndConsole(t *testing.T) {
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(base+"/orgs/new"),
 		browsertest.Type("#name", "吉林省测试数据局"),
-		browsertest.Type("#credit_code", "11220000MB17265328"),
+		browsertest.Type("#credit_code", "11220000MB1726532F"),
 		browsertest.Click("#save-body"),
 		bt(".alert-success"),
 	)
@@ -134,7 +134,7 @@ func TestEndToEndConsole(t *testing.T) {
 		if err := login("admin"); err == nil {
 			_ = chromedp.Do(ctx, chromedp.Navigate(base+"/"))
 			time.Sleep(1500 * time.Millisecond) // let the charts draw
-			if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90)); err == nil {
+			if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
 				_ = os.WriteFile(filepath.Join(dir, "console.png"), png, 0o644)
 			}
 		}

@@ -6,6 +6,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -71,6 +72,10 @@ func init() {
 		switch status {
 		case http.StatusRequestEntityTooLarge:
 			p.Code, p.MessageZH, p.MessageEN = "request.too_large", "请求内容过大", "the request body is too large"
+		case http.StatusUnauthorized:
+			p.Code, p.MessageZH, p.MessageEN = "unauthenticated", "请先登录", "sign in first"
+		case http.StatusForbidden:
+			p.Code, p.MessageZH, p.MessageEN = "forbidden", "无权执行此操作", "you are not allowed to do this"
 		case http.StatusNotFound:
 			p.Code, p.MessageZH, p.MessageEN = "not_found", "资源不存在", "not found"
 		case http.StatusInternalServerError:
@@ -132,6 +137,9 @@ func New(mux *http.ServeMux, d Deps) *API {
 	cfg.OpenAPIPath = "/api/v1/openapi"
 	cfg.DocsPath = "/api/v1/docs"
 	cfg.SchemasPath = "/api/v1/schemas"
+	// Several packages own a type named Entry or Problem; name schemas after
+	// their package so that the OpenAPI document keeps them apart.
+	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaNamer)
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"bearer":  {Type: "http", Scheme: "bearer"},
 		"session": {Type: "apiKey", In: "cookie", Name: httpx.SessionCookie},
@@ -143,6 +151,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.userRoutes()
 	a.auditRoutes()
 	a.catalogRoutes()
+	a.catalogIORoutes()
 	return a
 }
 
@@ -176,7 +185,9 @@ func op[I, O any](a *API, method, path, action string, perm auth.Permission, sum
 				e = errs.ErrUnauthenticated
 			}
 			pr := a.problem(c, e).(*Problem)
-			_ = huma.WriteErr(a.h, ctx, pr.Status, pr.Detail, nil)
+			ctx.SetHeader("Content-Type", "application/problem+json")
+			ctx.SetStatus(pr.Status)
+			_ = json.NewEncoder(ctx.BodyWriter()).Encode(pr)
 			a.Authn.Record(c, action+".denied", pr.Status)
 			return
 		}

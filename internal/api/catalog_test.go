@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
@@ -103,20 +102,7 @@ func newCatalogEnv(t *testing.T, dsn string) *catalogEnv {
 	}
 	mux := http.NewServeMux()
 	authn := &httpx.Authenticator{Auth: au, Audit: log}
-	// What New does, with a schema namer that qualifies types by package:
-	// huma's default names catalog.Entry and audit.Entry (and api.Problem
-	// and audit.Problem) alike and panics.
-	cfg := huma.DefaultConfig("test", "0")
-	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaNamer)
-	a := &API{Deps: Deps{Orgs: orgs, Catalog: cat, Auth: au, Audit: log, Authn: authn, Table: &httpx.Table{}, Version: "test"},
-		h: humago.New(mux, cfg)}
-	a.sessionRoutes()
-	a.tokenRoutes()
-	a.orgRoutes()
-	a.userRoutes()
-	a.auditRoutes()
-	a.catalogRoutes()
-	a.catalogIORoutes()
+	a := New(mux, Deps{Orgs: orgs, Catalog: cat, Auth: au, Audit: log, Authn: authn, Table: &httpx.Table{}, Version: "test"})
 	env.openapi = a.h.OpenAPI()
 	env.srv = httptest.NewServer(authn.Middleware(mux))
 	t.Cleanup(env.srv.Close)

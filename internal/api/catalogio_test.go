@@ -89,10 +89,7 @@ func newIOServer(t *testing.T, dsn string) *ioServer {
 	authn := &httpx.Authenticator{Auth: au, Audit: alog}
 	table := &httpx.Table{}
 	mux := http.NewServeMux()
-	// Only these routes: the test does not depend on the others.
-	a := &API{Deps: Deps{Orgs: orgs, Auth: au, Audit: alog, Catalog: cat, Authn: authn, Table: table},
-		h: humago.New(mux, huma.DefaultConfig("test", "0"))}
-	a.catalogIORoutes()
+	a := New(mux, Deps{Orgs: orgs, Auth: au, Audit: alog, Catalog: cat, Authn: authn, Table: table})
 	if !slices.ContainsFunc(table.Routes(), func(r httpx.Route) bool {
 		return r.Pattern == "/api/v1/catalog/import" && r.Perm == auth.PermCatalogEdit
 	}) {

@@ -233,6 +233,16 @@ func (s *Service) Close() error {
 }
 
 // clock returns the current time at the stored precision.
+// SetClock replaces the service's clock, for loading records with their
+// historical dates (the demo's earlier submissions, a legacy catalog's
+// history). Call it before the service serves requests, never while it does.
+func (s *Service) SetClock(now func() time.Time) {
+	if now == nil {
+		now = time.Now
+	}
+	s.now = now
+}
+
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 // Errors.

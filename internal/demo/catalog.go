@@ -3,6 +3,8 @@ package demo
 import (
 	"context"
 	"fmt"
+	"slices"
+	"time"
 
 	"xiangyun/internal/auth"
 	"xiangyun/internal/catalog"
@@ -31,6 +33,11 @@ func loadCatalog(ctx context.Context, s Services, bodies []org.Body) (int, error
 		}
 	}
 	ins := catalog.DemoEntries(providers, demoEntries, 2026)
+	// A plausible timeline: the catalog was compiled three weeks ago, most of
+	// it reviewed two weeks ago, the rest submitted since.
+	at := func(ago time.Duration) { s.Catalog.SetClock(func() time.Time { return time.Now().Add(-ago) }) }
+	defer s.Catalog.SetClock(nil)
+	at(21 * 24 * time.Hour)
 	var entries []catalog.Entry
 	for i := 0; i < len(ins); i += 100 {
 		es, err := s.Catalog.CreateMany(ctx, catalog.System, ins[i:min(i+100, len(ins))])
@@ -54,12 +61,25 @@ func loadCatalog(ctx context.Context, s Services, bodies []org.Body) (int, error
 			publish = append(publish, e.ID)
 		}
 	}
-	if err := s.Catalog.SubmitMany(ctx, catalog.System, submit, "按目录编制要求提交审核"); err != nil {
+	// The entries still waiting were submitted on different days up to two
+	// weeks ago, so that the review queue shows entries inside, close to and
+	// past the review deadline, as it would in real use.
+	waiting := byState["sub"]
+	at(14 * 24 * time.Hour)
+	if err := s.Catalog.SubmitMany(ctx, catalog.System, slices.DeleteFunc(submit, func(id int64) bool { return slices.Contains(waiting, id) }), "按目录编制要求提交审核"); err != nil {
 		return 0, fmt.Errorf("submit: %w", err)
 	}
 	if err := s.Catalog.PublishMany(ctx, reviewer, publish, "审核通过"); err != nil {
 		return 0, fmt.Errorf("publish: %w", err)
 	}
+	// Spread over the last 12.5 days: 0, 2.5, 5, 7.5, 10 or 12.5 days ago.
+	for i, id := range slices.Backward(waiting) {
+		at(time.Duration(i%6) * 60 * time.Hour)
+		if err := s.Catalog.SubmitMany(ctx, catalog.System, []int64{id}, "按目录编制要求提交审核"); err != nil {
+			return 0, fmt.Errorf("submit: %w", err)
+		}
+	}
+	at(0)
 	for _, id := range byState["ret"] {
 		if _, err := s.Catalog.Return(ctx, reviewer, id, "共享条件表述不明确，请补充具体的使用范围和申请材料后重新提交。"); err != nil {
 			return 0, fmt.Errorf("return: %w", err)

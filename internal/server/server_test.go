@@ -167,10 +167,10 @@ func TestAPI(t *testing.T) {
 			bad := []map[string]any{
 				{"name": "某局", "credit_code": "91350100M000100Y4Z", "kind": "agency", "region_code": "220000"},
 				{"name": "某局", "credit_code": "91512081MA62K0260E", "kind": "agency", "region_code": "220000"},
-				{"name": "<script>x</script>", "credit_code": "11220000MB17265328", "kind": "agency", "region_code": "220000"},
-				{"name": "1' OR '1'='1", "credit_code": "11220000MB17265328", "kind": "agency", "region_code": "220000"},
-				{"name": strings.Repeat("长", 300), "credit_code": "11220000MB17265328", "kind": "agency", "region_code": "220000"},
-				{"name": "某局", "credit_code": "11220000MB17265328", "kind": "agency", "region_code": "229900"},
+				{"name": "<script>x</script>", "credit_code": "11220000MB1726532F", "kind": "agency", "region_code": "220000"},
+				{"name": "1' OR '1'='1", "credit_code": "11220000MB1726532F", "kind": "agency", "region_code": "220000"},
+				{"name": strings.Repeat("长", 300), "credit_code": "11220000MB1726532F", "kind": "agency", "region_code": "220000"},
+				{"name": "某局", "credit_code": "11220000MB1726532F", "kind": "agency", "region_code": "229900"},
 			}
 			for _, b := range bad {
 				res := e.do(admin, "POST", "/api/v1/bodies", b)
@@ -190,7 +190,7 @@ func TestAPI(t *testing.T) {
 				t.Fatalf("admin reads audit: %d", res.StatusCode)
 			}
 			auditor := e.client(auth.RoleAuditor)
-			if res := e.do(auditor, "POST", "/api/v1/bodies", map[string]any{"name": "审计员建的", "credit_code": "11220000MB17265328", "kind": "agency", "region_code": "220000"}); res.StatusCode != 403 {
+			if res := e.do(auditor, "POST", "/api/v1/bodies", map[string]any{"name": "审计员建的", "credit_code": "11220000MB1726532F", "kind": "agency", "region_code": "220000"}); res.StatusCode != 403 {
 				t.Fatalf("auditor writes: %d", res.StatusCode)
 			}
 			var log struct {

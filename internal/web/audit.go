@@ -15,6 +15,18 @@ type auditData struct {
 	Pager   Pager
 	Report  *audit.Report
 	Size    int64
+	// Export links carry the current filter, so the export is what the
+	// auditor sees.
+	ExportCSV, ExportXLSX string
+}
+
+func exportLinks(d *auditData, r *http.Request) {
+	q := r.URL.Query()
+	q.Del("page")
+	q.Set("format", "csv")
+	d.ExportCSV = "/audit/export?" + q.Encode()
+	q.Set("format", "xlsx")
+	d.ExportXLSX = "/audit/export?" + q.Encode()
 }
 
 func auditFilter(r *http.Request) audit.Filter {
@@ -42,6 +54,7 @@ func (c *Console) auditList(w http.ResponseWriter, r *http.Request) {
 	pager.Total = total
 	d := &auditData{Entries: es, Pager: pager}
 	d.Size, _, _, _ = c.Audit.Head(r.Context())
+	exportLinks(d, r)
 	pg.Data = d
 	c.render(w, r, http.StatusOK, "audit", pg)
 }
@@ -72,6 +85,8 @@ func (c *Console) auditVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pager.Total = total
-	pg.Data = &auditData{Entries: es, Pager: pager, Report: &rep, Size: rep.Size}
+	d := &auditData{Entries: es, Pager: pager, Report: &rep, Size: rep.Size}
+	exportLinks(d, r)
+	pg.Data = d
 	c.render(w, r, http.StatusOK, "audit", pg)
 }
