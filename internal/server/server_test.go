@@ -292,3 +292,58 @@ func routeDenied(api bool, status int, body []byte, location string) bool {
 	}
 	return false
 }
+
+// TestHTTPBasics covers what operators and browsers rely on outside the API
+// proper: health, readiness, metrics, security headers and the refusal of
+// cross-site writes (CSRF).
+func TestHTTPBasics(t *testing.T) {
+	e := newEnv(t, "sqlite:"+t.TempDir())
+	anon := e.client("")
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready"} {
+		res := e.do(anon, "GET", path, nil)
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("%s: %d %q", path, res.StatusCode, b)
+		}
+	}
+	res := e.do(anon, "GET", "/login", nil)
+	res.Body.Close()
+	for h, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"} {
+		if !strings.Contains(res.Header.Get(h), want) {
+			t.Errorf("header %s = %q", h, res.Header.Get(h))
+		}
+	}
+	res = e.do(anon, "GET", "/metrics", nil)
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(b), `xiangyun_http_requests_total{code="2xx",route="GET /login"}`) {
+		t.Errorf("metrics lack the request counter:\n%.2000s", b)
+	}
+
+	// A signed-in administrator's browser is made to post from another site.
+	admin := e.client(auth.RoleAdmin)
+	for _, c := range []struct{ path, ctype, body string }{
+		{"/api/v1/bodies", "application/json", `{"name":"跨站","credit_code":"91350100M000100Y43","kind":"agency","region_code":"220000"}`},
+		{"/orgs/new", "application/x-www-form-urlencoded", "name=%E8%B7%A8%E7%AB%99&credit_code=91350100M000100Y43&kind=agency&region_code=220000"},
+	} {
+		req, _ := http.NewRequest("POST", e.ts.URL+c.path, strings.NewReader(c.body))
+		req.Header.Set("Content-Type", c.ctype)
+		req.Header.Set("Origin", "https://evil.example")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		res, err := admin.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 403 || !strings.Contains(string(b), "跨站请求被拒绝") || !strings.Contains(string(b), "cross-origin request refused") {
+			t.Errorf("cross-site POST %s: %d %s", c.path, res.StatusCode, b)
+		}
+	}
+	var bodies struct{ Total int }
+	decode(t, e.do(admin, "GET", "/api/v1/bodies", nil), &bodies)
+	if bodies.Total != 2 {
+		t.Errorf("a cross-site request changed data: %d bodies", bodies.Total)
+	}
+}
