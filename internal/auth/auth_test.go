@@ -219,3 +219,45 @@ func TestRolesAndSeparation(t *testing.T) {
 		t.Fatalf("double revoke: %v", err)
 	}
 }
+
+// TestSessionExpiry: a session ends when left idle, and at the latest
+// SessionMax after sign-in however busy it is.
+func TestSessionExpiry(t *testing.T) {
+	for dialect, dsn := range dbtest.TestDSNs(t) {
+		t.Run(string(dialect), func(t *testing.T) {
+			ctx := context.Background()
+			p := auth.DefaultPolicy
+			p.SessionIdle, p.SessionMax = 300*time.Millisecond, 900*time.Millisecond
+			f := setup(t, dsn(t), p)
+			if _, err := f.auth.CreateUser(ctx, auth.UserInput{Username: "wang.wu", DisplayName: "王五", BodyID: f.dept.ID, Password: pw}); err != nil {
+				t.Fatal(err)
+			}
+			idle, _, err := f.auth.Login(ctx, "wang.wu", pw, "127.0.0.1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			busy, _, err := f.auth.Login(ctx, "wang.wu", pw, "127.0.0.1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			// Keep one session busy; leave the other alone.
+			for time.Since(start) < 600*time.Millisecond {
+				if _, err := f.auth.Session(ctx, busy); err != nil {
+					t.Fatalf("busy session ended after %v: %v", time.Since(start), err)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if _, err := f.auth.Session(ctx, idle); err == nil {
+				t.Fatal("idle session still valid")
+			}
+			for time.Since(start) < 1100*time.Millisecond {
+				_, err = f.auth.Session(ctx, busy)
+				time.Sleep(100 * time.Millisecond)
+			}
+			if _, err := f.auth.Session(ctx, busy); err == nil {
+				t.Fatal("session valid past SessionMax")
+			}
+		})
+	}
+}

@@ -130,7 +130,9 @@ func (s *Service) Session(ctx context.Context, token string) (*Principal, error)
 		_ = s.Logout(ctx, token)
 		return nil, errs.ErrUnauthenticated
 	}
-	if now.Sub(seen.Time) > time.Minute {
+	// Record use at most once a minute (a tenth of the idle limit when that
+	// is shorter): a write per request would make every page view a write.
+	if now.Sub(seen.Time) > min(time.Minute, s.policy.SessionIdle/10) {
 		_ = s.db.Tx(ctx, func(tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE sessions SET seen_at=$1 WHERE id_hash=$2`, db.Now(), idHash)
 			return err
