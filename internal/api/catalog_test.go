@@ -17,7 +17,6 @@ import (
 	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
 	"xiangyun/internal/catalog"
-	"xiangyun/internal/db"
 	"xiangyun/internal/db/dbtest"
 	"xiangyun/internal/httpx"
 	"xiangyun/internal/ident"
@@ -38,15 +37,7 @@ type catalogEnv struct {
 func newCatalogEnv(t *testing.T, dsn string) *catalogEnv {
 	t.Helper()
 	ctx := context.Background()
-	open := func(name string) *db.DB {
-		d, err := db.Open(ctx, dsn, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { d.Close() })
-		return d
-	}
-	control, auditDB := open("control"), open("audit")
+	control, auditDB := dbtest.Open(t, dsn, "control"), dbtest.Open(t, dsn, "audit")
 	key, err := audit.LoadOrCreateKey(filepath.Join(t.TempDir(), "audit.key"), "xiangyun-test")
 	if err != nil {
 		t.Fatal(err)

@@ -20,7 +20,6 @@ import (
 	"xiangyun/internal/auth"
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/catalogio"
-	"xiangyun/internal/db"
 	"xiangyun/internal/db/dbtest"
 	"xiangyun/internal/httpx"
 	"xiangyun/internal/org"
@@ -37,16 +36,8 @@ type ioServer struct {
 func newIOServer(t *testing.T, dsn string) *ioServer {
 	t.Helper()
 	ctx := context.Background()
-	store, err := db.Open(ctx, dsn, "control")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	adb, err := db.Open(ctx, dsn, "audit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { adb.Close() })
+	store := dbtest.Open(t, dsn, "control")
+	adb := dbtest.Open(t, dsn, "audit")
 	key, err := audit.NewKey("xiangyun-test")
 	if err != nil {
 		t.Fatal(err)

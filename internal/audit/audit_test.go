@@ -35,11 +35,7 @@ func testKey(t testing.TB) Key {
 func openTestLog(t testing.TB, dsn string) (*Log, *db.DB) {
 	t.Helper()
 	ctx := context.Background()
-	store, err := db.Open(ctx, dsn, "audit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := dbtest.Open(t, dsn, "audit")
 	l, err := Open(ctx, store, testKey(t))
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"xiangyun/internal/auth"
-	"xiangyun/internal/db"
 	"xiangyun/internal/db/dbtest"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/org"
@@ -23,11 +22,7 @@ type fixture struct {
 func setup(t *testing.T, dsn string, policy auth.Policy) fixture {
 	t.Helper()
 	ctx := context.Background()
-	store, err := db.Open(ctx, dsn, "control")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := dbtest.Open(t, dsn, "control")
 	orgs, err := org.Open(ctx, store)
 	if err != nil {
 		t.Fatal(err)

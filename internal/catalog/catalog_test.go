@@ -85,11 +85,7 @@ func eachDB(t *testing.T, fn func(t *testing.T, f *fixture)) {
 func newFixture(t testing.TB, dsn string) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	store, err := db.Open(ctx, dsn, "control")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := dbtest.Open(t, dsn, "control")
 	orgs, err := org.Open(ctx, store)
 	if err != nil {
 		t.Fatal(err)

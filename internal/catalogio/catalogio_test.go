@@ -16,7 +16,6 @@ import (
 	"xiangyun/internal/auth"
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/catalogio"
-	"xiangyun/internal/db"
 	"xiangyun/internal/db/dbtest"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/org"
@@ -43,11 +42,7 @@ type env struct {
 func newEnv(t *testing.T, dsn string) *env {
 	t.Helper()
 	ctx := context.Background()
-	store, err := db.Open(ctx, dsn, "control")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := dbtest.Open(t, dsn, "control")
 	orgs, err := org.Open(ctx, store)
 	if err != nil {
 		t.Fatal(err)

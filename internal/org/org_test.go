@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"xiangyun/internal/db"
 	"xiangyun/internal/db/dbtest"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/org"
@@ -14,11 +13,7 @@ import (
 func openOrgs(t *testing.T, dsn string) *org.Service {
 	t.Helper()
 	ctx := context.Background()
-	store, err := db.Open(ctx, dsn, "control")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := dbtest.Open(t, dsn, "control")
 	s, err := org.Open(ctx, store)
 	if err != nil {
 		t.Fatal(err)

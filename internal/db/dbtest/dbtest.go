@@ -56,3 +56,14 @@ func FreshPostgres(t testing.TB, base string) string {
 	u.Path = "/" + name
 	return u.String()
 }
+
+// Open opens the named store of dsn and closes it when the test ends.
+func Open(t testing.TB, dsn, name string) *db.DB {
+	t.Helper()
+	store, err := db.Open(context.Background(), dsn, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
+}
