@@ -2,7 +2,9 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"xiangyun/internal/api"
@@ -18,6 +20,7 @@ type auditData struct {
 	// Export links carry the current filter, so the export is what the
 	// auditor sees.
 	ExportCSV, ExportXLSX string
+	Prefixes              []struct{ Code, ZH, EN string }
 }
 
 func exportLinks(d *auditData, r *http.Request) {
@@ -52,7 +55,7 @@ func (c *Console) auditList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pager.Total = total
-	d := &auditData{Entries: es, Pager: pager}
+	d := &auditData{Entries: es, Pager: pager, Prefixes: auditPrefixes}
 	d.Size, _, _, _ = c.Audit.Head(r.Context())
 	exportLinks(d, r)
 	pg.Data = d
@@ -70,6 +73,58 @@ func (c *Console) auditExport(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// auditActions names the recorded actions for people; the log keeps the
+// dotted codes, which the page shows beside the name.
+var auditActions = map[string][2]string{
+	"session.login": {"登录", "sign in"}, "session.login_failed": {"登录失败", "failed sign-in"}, "session.logout": {"退出登录", "sign out"},
+	"me.password": {"修改本人密码", "change own password"}, "token.create": {"生成 API 令牌", "create an API token"}, "token.revoke": {"撤销 API 令牌", "revoke an API token"},
+	"org.body.create": {"新建机构", "create a body"}, "org.body.update": {"修改机构", "edit a body"}, "org.body.enable": {"启用或停用机构", "enable or disable a body"},
+	"org.region.create": {"新建行政区划", "create a region"},
+	"auth.user.create":  {"新建用户", "create a user"}, "auth.user.update": {"修改用户", "edit a user"}, "auth.user.disable": {"启用或停用账号", "enable or disable an account"},
+	"auth.user.password_reset": {"重置用户密码", "reset a password"}, "auth.user.unlock": {"解除账号锁定", "unlock an account"},
+	"auth.role.grant": {"授予角色", "grant a role"}, "auth.role.revoke": {"撤销角色", "revoke a role"},
+	"audit.export": {"导出审计日志", "export the audit log"}, "audit.verify": {"校验审计日志", "verify the audit log"}, "audit.list": {"查看审计日志", "view the audit log"},
+	"catalog.entry.create": {"新建目录", "create an entry"}, "catalog.entry.create_many": {"批量新建目录", "create entries"},
+	"catalog.entry.update": {"修改目录", "edit an entry"}, "catalog.entry.submit": {"提交目录审核", "submit an entry"}, "catalog.entry.submit_many": {"批量提交审核", "submit entries"},
+	"catalog.entry.publish": {"审核发布目录", "publish an entry"}, "catalog.entry.publish_many": {"批量发布目录", "publish entries"},
+	"catalog.entry.return": {"退回目录", "return an entry"}, "catalog.entry.withdraw": {"撤销目录", "withdraw an entry"}, "catalog.entry.deprecate": {"废止目录", "deprecate an entry"},
+	"catalog.import": {"导入目录", "import entries"}, "catalog.export": {"导出目录", "export the catalog"}, "catalog.lists.export": {"导出清单", "export a list"},
+	"catalog.responsibility.create": {"新增责任事项", "add a responsibility"}, "catalog.responsibility.update": {"修改责任事项", "edit a responsibility"},
+	"catalog.responsibility.cancel": {"取消或恢复责任事项", "cancel or restore a responsibility"}, "catalog.responsibility.link": {"关联责任目录", "link a responsibility"},
+	"catalog.demand.create": {"提出数据需求", "post a demand"}, "catalog.demand.update": {"修改数据需求", "edit a demand"},
+	"catalog.demand.link": {"对接数据需求", "link a demand"}, "catalog.demand.unlink": {"取消需求对接", "unlink a demand"}, "catalog.demand.close": {"关闭或重开需求", "close or reopen a demand"},
+	"catalog.index.rebuild": {"重建检索索引", "rebuild the search index"},
+	// pages, which the log records when a role may not open them
+	"console.home": {"打开工作台", "home page"}, "org.body.list": {"查看机构列表", "bodies list"}, "org.body.read": {"查看机构", "body page"},
+	"org.body.form": {"打开机构表单", "body form"}, "auth.user.list": {"查看用户列表", "users list"}, "auth.user.read": {"查看用户", "user page"},
+	"auth.user.form": {"打开用户表单", "user form"}, "catalog.search": {"检索目录", "catalog search"}, "catalog.entry.read": {"查看目录", "entry page"},
+	"catalog.entry.diff": {"查看版本差异", "version differences"}, "catalog.entry.form": {"打开目录编辑器", "entry editor"},
+	"catalog.mine": {"查看本单位目录", "own body's entries"}, "catalog.review.queue": {"查看审核队列", "review queue"},
+	"catalog.lists": {"查看三张清单", "lists"}, "catalog.import.form": {"打开导入页面", "import page"}, "catalog.import.template": {"下载导入模板", "import template"},
+	"catalog.stats": {"查看目录统计", "catalog statistics"}, "catalog.index.status": {"查看索引状态", "index status"},
+}
+
+// auditAction names a recorded action in lang: "" when it has no name, so
+// that the page shows only its code. A refused route ends in ".denied".
+func auditAction(action, lang string) string {
+	base, denied := strings.CutSuffix(action, ".denied")
+	n, ok := auditActions[base]
+	if !ok {
+		return ""
+	}
+	if denied {
+		return pick(lang, n[0]+"（被拒绝）", n[1]+" (refused)")
+	}
+	return pick(lang, n[0], n[1])
+}
+
+// auditPrefixes are offered in the action filter.
+var auditPrefixes = []struct{ Code, ZH, EN string }{
+	{"session.", "登录与退出", "sign-in and sign-out"}, {"auth.", "用户与角色", "users and roles"}, {"org.", "机构", "bodies"},
+	{"catalog.entry.", "目录条目", "catalog entries"}, {"catalog.", "目录（全部）", "catalog (all)"}, {"token.", "API 令牌", "API tokens"},
+	{"audit.", "审计日志", "audit log"}, {"me.", "个人资料", "own profile"},
+}
+
 func (c *Console) auditVerify(w http.ResponseWriter, r *http.Request) {
 	rep, err := c.Audit.Verify(r.Context())
 	if err != nil {
@@ -78,6 +133,9 @@ func (c *Console) auditVerify(w http.ResponseWriter, r *http.Request) {
 	}
 	httpx.Note(r.Context(), "", "ok", strconv.FormatBool(rep.OK), "size", strconv.FormatInt(rep.Size, 10))
 	pg := c.page(r, pick(pgLang(r), "审计日志", "Audit log"), "audit")
+	// The result shows the first page of the log; its paging and filter
+	// links go to the log's own address, not to this form's.
+	pg.Path, pg.Query = "/audit", url.Values{}
 	pager := pagerOf(r, 50)
 	es, total, err := c.Audit.List(r.Context(), audit.Filter{Limit: pager.PageSize})
 	if err != nil {
@@ -85,7 +143,7 @@ func (c *Console) auditVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pager.Total = total
-	d := &auditData{Entries: es, Pager: pager, Report: &rep, Size: rep.Size}
+	d := &auditData{Entries: es, Pager: pager, Report: &rep, Size: rep.Size, Prefixes: auditPrefixes}
 	exportLinks(d, r)
 	pg.Data = d
 	c.render(w, r, http.StatusOK, "audit", pg)

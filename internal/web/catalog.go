@@ -160,6 +160,17 @@ func (v vocab) StatusBadge(code string) string {
 	return "badge-grey"
 }
 
+// gradeRank is the position of a grade in the grade policy, unknown grades
+// last.
+func (v vocab) gradeRank(code string) int {
+	for i, t := range v.grades {
+		if t.Code == code {
+			return i
+		}
+	}
+	return len(v.grades)
+}
+
 // GradeBadge is the badge class of a grade: the more sensitive, the warmer.
 func (v vocab) GradeBadge(code string) string {
 	for i, t := range v.grades {

@@ -84,7 +84,8 @@ func (c *Console) renderEntry(w http.ResponseWriter, r *http.Request, status int
 
 // catalogNav keeps the review queue highlighted when a reviewer came from it.
 func catalogNav(r *http.Request) string {
-	if r.URL.Query().Get("via") == "review" {
+	// A refused review comes back from the form, which carries next=review.
+	if r.URL.Query().Get("via") == "review" || (r.Method == http.MethodPost && r.PostFormValue("next") == "review") {
 		return "catalog-review"
 	}
 	return "catalog"
@@ -201,12 +202,42 @@ func (c *Console) catalogDiff(w http.ResponseWriter, r *http.Request) {
 	pg := c.page(r, e.Name, catalogNav(r))
 	v := c.vocab(pg.Lang)
 	d := &diffData{V: v, E: e, Diff: df, Versions: vs}
+	// An added or removed data item comes as a one-line summary in
+	// Chinese; describe it again from the versions, in the page's language.
+	content := func(n int) *catalog.Content {
+		for i := range vs {
+			if vs[i].Number == n {
+				return &vs[i].Content
+			}
+		}
+		return nil
+	}
+	item := func(n int, name string) *catalog.Item {
+		if c := content(n); c != nil {
+			for i := range c.Items {
+				if c.Items[i].Name == name {
+					return &c.Items[i]
+				}
+			}
+		}
+		return nil
+	}
 	for _, ch := range df.Changes {
 		label := ch.Label
 		if pg.Lang == "en" && ch.LabelEN != "" {
 			label = ch.LabelEN
 		}
-		d.Rows = append(d.Rows, diffRow{Label: label, Old: v.diffValue(ch.Field, ch.Old), New: v.diffValue(ch.Field, ch.New)})
+		row := diffRow{Label: label, Old: v.diffValue(ch.Field, ch.Old), New: v.diffValue(ch.Field, ch.New)}
+		if name, ok := strings.CutPrefix(ch.Field, "items["); ok && strings.HasSuffix(name, "]") {
+			name = strings.TrimSuffix(name, "]")
+			if it := item(df.From, name); it != nil && ch.Old != "" {
+				row.Old = v.describeItem(it)
+			}
+			if it := item(df.To, name); it != nil && ch.New != "" {
+				row.New = v.describeItem(it)
+			}
+		}
+		d.Rows = append(d.Rows, row)
 	}
 	pg.Data = d
 	c.render(w, r, http.StatusOK, "catalog_diff", pg)
@@ -255,6 +286,33 @@ func (v vocab) diffValue(field, s string) string {
 		}
 	}
 	return s
+}
+
+// describeItem renders a data item on one line: "C 字符型(18) · 主键 · 敏感 · 脱敏：身份证号".
+func (v vocab) describeItem(it *catalog.Item) string {
+	t := v.DataType(it.DataType)
+	if it.Length > 0 {
+		t += "(" + strconv.Itoa(it.Length) + ")"
+	}
+	parts := []string{t}
+	if it.Key {
+		parts = append(parts, v.T("主键", "key"))
+	} else if it.Required {
+		parts = append(parts, v.T("必填", "required"))
+	}
+	if it.Sensitive {
+		parts = append(parts, v.T("敏感", "sensitive"))
+	}
+	if it.Mask != "" && it.Mask != "none" {
+		parts = append(parts, v.T("脱敏：", "masking: ")+v.Mask(it.Mask))
+	}
+	if it.CodeList != "" {
+		parts = append(parts, v.T("代码表：", "code list: ")+it.CodeList)
+	}
+	if it.EnName != "" {
+		parts = append(parts, v.T("英文名称 ", "English name ")+it.EnName)
+	}
+	return strings.Join(parts, " · ")
 }
 
 // fieldNames names the fields of an entry in both languages.

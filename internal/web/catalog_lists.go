@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,6 +64,7 @@ type listsData struct {
 	Pending, Done, Cancelled, Completion int
 	Bodies                               []org.Body // for the add forms
 	DemandBodies                         []org.Body
+	FilterBodies                         []org.Body // for the filter
 	Statuses                             []string
 	ExportXLSX, ExportCSV, Mine          string
 	Forms                                map[string]*Form // the add forms by list, with errors after a refusal
@@ -72,6 +74,12 @@ type listsData struct {
 // to an entry: list managers and the body's chief data officer.
 func (d *listsData) CanLink(body int64) bool {
 	return d.p.Global(auth.PermCatalogLists) || d.p.HasAt(auth.PermCatalogSubmit, body)
+}
+
+// CanCloseDemand reports whether the viewer may close or reopen a demand of
+// body (and unlink its entries): the body's own staff and list managers.
+func (d *listsData) CanCloseDemand(body int64) bool {
+	return d.p.Global(auth.PermCatalogLists) || d.p.HasAt(auth.PermCatalogDemand, body)
 }
 
 // F returns the add form of a list.
@@ -152,11 +160,14 @@ func (c *Console) renderLists(w http.ResponseWriter, r *http.Request, status int
 		return
 	}
 	d.Pager = pager
+	all, _, err := c.Orgs.Bodies(ctx, org.BodyFilter{})
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d.FilterBodies = all
 	if pg.P.Global(auth.PermCatalogLists) || pg.P.Global(auth.PermCatalogDemand) {
-		if d.Bodies, _, err = c.Orgs.Bodies(ctx, org.BodyFilter{}); err != nil {
-			c.fail(w, r, err)
-			return
-		}
+		d.Bodies = all
 	}
 	if pg.P.Global(auth.PermCatalogDemand) {
 		d.DemandBodies = d.Bodies
@@ -194,6 +205,21 @@ func (c *Console) listAction(w http.ResponseWriter, r *http.Request, tab, form, 
 			return
 		}
 		msg := f.fail(err, pgLang(r))
+		if form == "" {
+			// A row's form (link, close) has no place for field errors:
+			// say them in the message.
+			var details []string
+			for k, m := range f.Errors {
+				if k == "reason" {
+					m = pick(pgLang(r), "原因：", "reason: ") + m
+				}
+				details = append(details, m)
+			}
+			slices.Sort(details)
+			if len(details) > 0 {
+				msg = pick(pgLang(r), "操作未完成：", "Not done: ") + strings.Join(details, pick(pgLang(r), "；", "; "))
+			}
+		}
 		c.renderLists(w, r, statusOf(err), tab, map[string]*Form{form: f}, msg)
 		return
 	}

@@ -147,10 +147,15 @@ func (c *Console) catalogSearch(w http.ResponseWriter, r *http.Request) {
 	for _, f := range searchFacets {
 		fv := facetView{Key: f.key, Title: pg.T(f.zh, f.en)}
 		vals := res.Facets[f.key]
-		if f.key == "class" {
+		switch f.key {
+		case "class":
 			// As a tree: each 类 followed by its 项.
 			vals = slices.Clone(vals)
 			slices.SortStableFunc(vals, func(a, b catalog.FacetValue) int { return strings.Compare(a.Value, b.Value) })
+		case "grade":
+			// Grades read in their order, L1 to L4, not by count.
+			vals = slices.Clone(vals)
+			slices.SortStableFunc(vals, func(a, b catalog.FacetValue) int { return d.V.gradeRank(a.Value) - d.V.gradeRank(b.Value) })
 		}
 		for _, val := range vals {
 			on := slices.Contains(sq.Filters[f.key], val.Value)

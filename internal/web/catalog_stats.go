@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"xiangyun/internal/auth"
 	"xiangyun/internal/catalog"
@@ -79,6 +80,9 @@ func (c *Console) catalogStats(w http.ResponseWriter, r *http.Request) {
 			"series": []any{map[string]any{"type": "bar", "name": name, "data": vals, "barMaxWidth": 48, "label": map[string]any{"show": true, "position": "top"}}},
 		}
 	}
+	// Grades read in their order, L1 to L4.
+	byGrade := slices.Clone(st.ByGrade)
+	slices.SortStableFunc(byGrade, func(a, b catalog.Count) int { return v.gradeRank(a.Key) - v.gradeRank(b.Key) })
 	var pNames []string
 	var pVals []int
 	for _, f := range top.Facets["provider"] {
@@ -102,7 +106,7 @@ func (c *Console) catalogStats(w http.ResponseWriter, r *http.Request) {
 		},
 		"share":  pie(st.ByShareType),
 		"open":   pie(st.ByOpenType),
-		"grade":  bar(st.ByGrade, published, func(k string) string { return badgeColors[v.GradeBadge(k)] }),
+		"grade":  bar(byGrade, published, func(k string) string { return badgeColors[v.GradeBadge(k)] }),
 		"status": bar(st.ByStatus, pick(lang, "目录", "entries"), func(k string) string { return badgeColors[v.StatusBadge(k)] }),
 		"format": pie(st.ByFormat),
 		"growth": map[string]any{

@@ -7,6 +7,7 @@ import (
 
 	"xiangyun/internal/auth"
 	"xiangyun/internal/catalog"
+	"xiangyun/internal/org"
 )
 
 // attention is an entry of the caller's body that needs action: returned
@@ -128,18 +129,40 @@ type reviewData struct {
 	Items       []catalog.QueueItem
 	Pager       Pager
 	Close, Over int
+	Regions     []org.Region // the province and its cities, for the filter
+	Providers   []org.Body
+	Filtered    bool
 }
 
 func (c *Console) catalogReview(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
 	pg := c.page(r, pick(pgLang(r), "目录审核", "Review queue"), "catalog-review")
 	pager := pagerOf(r, 50)
-	items, total, err := c.Catalog.ReviewQueue(r.Context(), pg.P, catalog.QueueFilter{Offset: pager.Offset(), Limit: pager.PageSize})
+	q := r.URL.Query()
+	f := catalog.QueueFilter{RegionCode: q.Get("region"), Offset: pager.Offset(), Limit: pager.PageSize}
+	f.ProviderID, _ = strconv.ParseInt(q.Get("provider"), 10, 64)
+	items, total, err := c.Catalog.ReviewQueue(ctx, pg.P, f)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
 	pager.Total = total
-	pg.Data = &reviewData{V: c.vocab(pg.Lang), Items: items, Pager: pager, Close: reviewCloseDays, Over: reviewOverDays}
+	d := &reviewData{V: c.vocab(pg.Lang), Items: items, Pager: pager, Close: reviewCloseDays, Over: reviewOverDays, Filtered: f.RegionCode != "" || f.ProviderID != 0}
+	regions, err := c.Orgs.Regions(ctx)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	for _, rg := range regions {
+		if rg.Level <= 2 {
+			d.Regions = append(d.Regions, rg)
+		}
+	}
+	if d.Providers, _, err = c.Orgs.Bodies(ctx, org.BodyFilter{}); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	pg.Data = d
 	c.render(w, r, http.StatusOK, "catalog_review", pg)
 }
 

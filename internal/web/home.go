@@ -1,8 +1,12 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
+	"slices"
+	"time"
 
+	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
 	"xiangyun/internal/org"
 )
@@ -12,8 +16,47 @@ type homeData struct {
 	ByKind        []chartItem
 	ByRegion      []chartItem
 	AuditSize     int64
-	Catalog       any // the catalog section, when the viewer may read the catalog
+	Audit         *homeAudit // the auditor's section
+	Catalog       any        // the catalog section, when the viewer may read the catalog
 }
+
+// homeAudit is the auditor's part of the home page: what went wrong in the
+// last week, each figure linking to the audit log filtered to it.
+type homeAudit struct {
+	Failures, Denied, LoginFailures             int
+	FailuresHref, DeniedHref, LoginFailuresHref string
+	Recent                                      []audit.Entry
+}
+
+// homeAuditDays is the period of the auditor's figures.
+const homeAuditDays = 7
+
+func (c *Console) auditHome(r *http.Request) *homeAudit {
+	ctx := r.Context()
+	since := time.Now().AddDate(0, 0, -homeAuditDays+1)
+	from := time.Date(since.Year(), since.Month(), since.Day(), 0, 0, 0, 0, time.Local)
+	fromQ := "&from=" + from.Format("2006-01-02")
+	h := &homeAudit{
+		FailuresHref: "/audit?outcome=failure" + fromQ, DeniedHref: "/audit?outcome=denied" + fromQ,
+		LoginFailuresHref: "/audit?action=session.login&outcome=failure" + fromQ,
+	}
+	failed, n, err := c.Audit.List(ctx, audit.Filter{Outcome: audit.OutcomeFailure, From: from, Limit: homeRecent})
+	if err != nil {
+		c.Log.Error("audit home", "err", err)
+		return h
+	}
+	h.Failures = n
+	denied, n, _ := c.Audit.List(ctx, audit.Filter{Outcome: audit.OutcomeDenied, From: from, Limit: homeRecent})
+	h.Denied = n
+	_, h.LoginFailures, _ = c.Audit.List(ctx, audit.Filter{Action: "session.login", Outcome: audit.OutcomeFailure, From: from, Limit: 1})
+	h.Recent = append(failed, denied...)
+	slices.SortFunc(h.Recent, func(a, b audit.Entry) int { return cmp.Compare(b.Seq, a.Seq) })
+	h.Recent = h.Recent[:min(len(h.Recent), homeRecent)]
+	return h
+}
+
+// homeRecent is how many recent failures and refusals the auditor sees.
+const homeRecent = 8
 
 type chartItem struct {
 	Name  string `json:"name"`
@@ -39,7 +82,7 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request) {
 			regions[b.RegionCode[:4]+"00"]++
 		}
 		for _, k := range org.Kinds {
-			d.ByKind = append(d.ByKind, chartItem{Name: pg.T(k.ZH, string(k.Kind)), Value: kinds[k.Kind]})
+			d.ByKind = append(d.ByKind, chartItem{Name: kindLabel(k.Kind, pg.Lang), Value: kinds[k.Kind]})
 		}
 		regs, _ := c.Orgs.Regions(ctx)
 		for _, rg := range regs {
@@ -53,6 +96,7 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.Has(auth.PermAuditRead) {
 		d.AuditSize, _, _, _ = c.Audit.Head(ctx)
+		d.Audit = c.auditHome(r)
 	}
 	if p.Has(auth.PermCatalogRead) {
 		d.Catalog = c.catalogHome(r)

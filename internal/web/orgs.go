@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 
 	"xiangyun/internal/auth"
@@ -25,10 +26,50 @@ type regionNode struct {
 	Children []*regionNode
 }
 
+// kindEN and sectorEN name the kinds of body and the utility sectors in
+// English; package org carries only their Chinese names.
+var kindEN = map[org.Kind]string{org.KindAgency: "Administrative agency", org.KindInstitution: "Public institution", org.KindUtility: "Public utility"}
+
+var sectorEN = map[string]string{"water": "Water supply", "power": "Power supply", "gas": "Gas supply", "heat": "Heating",
+	"telecom": "Telecommunications", "transport": "Public transport"}
+
+// kindLabel names a kind of body in lang.
+func kindLabel(k org.Kind, lang string) string {
+	for _, x := range org.Kinds {
+		if x.Kind == k {
+			if en, ok := kindEN[k]; ok && lang == "en" {
+				return en
+			}
+			return x.ZH
+		}
+	}
+	return string(k)
+}
+
 func (c *Console) kindOpts(pg *Page) []kindOpt {
 	var out []kindOpt
 	for _, k := range org.Kinds {
-		out = append(out, kindOpt{string(k.Kind), pg.T(k.ZH, string(k.Kind))})
+		out = append(out, kindOpt{string(k.Kind), kindLabel(k.Kind, pg.Lang)})
+	}
+	return out
+}
+
+// sectorOpts lists the utility sectors in a fixed order with their names
+// in the page's language.
+func sectorOpts(pg *Page) []kindOpt {
+	var out []kindOpt
+	for _, code := range []string{"water", "power", "gas", "heat", "telecom", "transport"} {
+		zh, ok := org.Sectors[code]
+		if !ok {
+			continue
+		}
+		out = append(out, kindOpt{code, pg.T(zh, sectorEN[code])})
+	}
+	// Any sector package org knows that this list does not.
+	for code, zh := range org.Sectors {
+		if !slices.ContainsFunc(out, func(k kindOpt) bool { return k.Code == code }) {
+			out = append(out, kindOpt{code, zh})
+		}
 	}
 	return out
 }
@@ -92,7 +133,7 @@ type orgFormData struct {
 	Regions []org.Region
 	Parents []org.Body
 	Kinds   []kindOpt
-	Sectors map[string]string
+	Sectors []kindOpt
 	Users   []auth.User
 }
 
@@ -105,7 +146,7 @@ func (c *Console) orgFormData(r *http.Request, pg *Page, b *org.Body) (*orgFormD
 	if err != nil {
 		return nil, err
 	}
-	return &orgFormData{Body: b, Regions: regions, Parents: parents, Kinds: c.kindOpts(pg), Sectors: org.Sectors}, nil
+	return &orgFormData{Body: b, Regions: regions, Parents: parents, Kinds: c.kindOpts(pg), Sectors: sectorOpts(pg)}, nil
 }
 
 func (c *Console) orgNewForm(w http.ResponseWriter, r *http.Request) {

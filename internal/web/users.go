@@ -41,7 +41,12 @@ func (c *Console) users(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pager.Total = total
-	pg.Data = &usersData{Users: users, Pager: pager, Roles: roleOpts(pg)}
+	bodies, _, err := c.Orgs.Bodies(r.Context(), org.BodyFilter{})
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	pg.Data = &usersData{Users: users, Pager: pager, Roles: roleOpts(pg), Bodies: bodies}
 	c.render(w, r, http.StatusOK, "users", pg)
 }
 

@@ -49,6 +49,10 @@ type Console struct {
 	Deps
 	pages map[string]*template.Template
 	mux   *http.ServeMux
+	// guarded holds the routes as the authenticator guards them; mux sends
+	// each console route through it, so that a route-level refusal can be
+	// shown as a console page (see styledRefusals).
+	guarded *http.ServeMux
 }
 
 // New parses the templates and registers the console's routes on mux.
@@ -56,7 +60,7 @@ func New(mux *http.ServeMux, d Deps) (*Console, error) {
 	if d.Brand == "" {
 		d.Brand = "祥云 · 一体化公共数据平台"
 	}
-	c := &Console{Deps: d, pages: map[string]*template.Template{}, mux: mux}
+	c := &Console{Deps: d, pages: map[string]*template.Template{}, mux: mux, guarded: http.NewServeMux()}
 	if err := c.parse(); err != nil {
 		return nil, err
 	}
@@ -67,12 +71,95 @@ func New(mux *http.ServeMux, d Deps) (*Console, error) {
 		fileServer.ServeHTTP(w, r)
 	})))
 	c.routes()
+	// Any other address is a console page that does not exist: say so in
+	// the console, not with a bare "404 page not found". The API keeps its
+	// own answers.
+	mux.HandleFunc("/", c.notFound)
 	return c, nil
 }
 
 // route registers one console page with the permission it needs.
 func (c *Console) route(method, pattern string, perm auth.Permission, action string, h http.HandlerFunc) {
-	c.Authn.Guard(c.Table, c.mux, httpx.Route{Method: method, Pattern: pattern, Perm: perm, Action: action}, h)
+	c.Authn.Guard(c.Table, c.guarded, httpx.Route{Method: method, Pattern: pattern, Perm: perm, Action: action}, h)
+	c.mux.Handle(method+" "+pattern, c.styledRefusals(c.guarded))
+}
+
+// refusalCatcher holds back the bare-text refusal the authenticator's guard
+// writes (a 403 without a content type, or a plain-text 401), so that the
+// console can show it as a page with its navigation. Every other answer
+// passes through untouched.
+type refusalCatcher struct {
+	http.ResponseWriter
+	refused int // the status held back
+	started bool
+}
+
+func (rc *refusalCatcher) WriteHeader(code int) {
+	if !rc.started && rc.refused == 0 {
+		ct := rc.Header().Get("Content-Type")
+		if (code == http.StatusForbidden && ct == "") || (code == http.StatusUnauthorized && strings.HasPrefix(ct, "text/plain")) {
+			rc.refused = code
+			return
+		}
+	}
+	rc.started = true
+	rc.ResponseWriter.WriteHeader(code)
+}
+
+func (rc *refusalCatcher) Write(b []byte) (int, error) {
+	if rc.refused != 0 {
+		return len(b), nil
+	}
+	rc.started = true
+	return rc.ResponseWriter.Write(b)
+}
+
+func (rc *refusalCatcher) Unwrap() http.ResponseWriter { return rc.ResponseWriter }
+
+// styledRefusals serves h, showing a route-level refusal as a console page.
+// The page keeps the guard's bilingual words ("403 无权访问 / forbidden",
+// "请先登录 / sign in first"), which clients and tests rely on.
+func (c *Console) styledRefusals(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := &refusalCatcher{ResponseWriter: w}
+		h.ServeHTTP(rc, r)
+		if rc.refused == 0 {
+			return
+		}
+		w.Header().Del("Content-Length")
+		pg := c.page(r, "", "")
+		if rc.refused == http.StatusUnauthorized {
+			pg.Title = pg.T("请先登录", "Please sign in")
+			pg.Data = &errorData{Code: "请先登录 / sign in first", Status: rc.refused,
+				Hint: pg.T("您尚未登录或登录已过期，请重新登录后再操作。", "You are not signed in, or your session has expired. Sign in and try again.")}
+		} else {
+			pg.Title = pg.T("无权访问", "Access denied")
+			pg.Data = &errorData{Code: "403 无权访问 / forbidden", Status: rc.refused,
+				Hint: pg.T("您当前的角色不能使用此页面或操作。如确需使用，请联系安全保密管理员授予相应角色。",
+					"Your roles do not allow this page or action. If you need it, ask the security officer for the role.")}
+		}
+		c.render(w, r, rc.refused, "error", pg)
+	})
+}
+
+// errorData is what the error page shows besides the message.
+type errorData struct {
+	Code   string // a status line, e.g. "403 无权访问 / forbidden"
+	Hint   string // what to do next
+	Status int
+}
+
+// notFound answers an address no route has.
+func (c *Console) notFound(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/api/") || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		http.NotFound(w, r)
+		return
+	}
+	pg := c.page(r, "", "")
+	pg.Title = pg.T("页面不存在", "Page not found")
+	pg.Data = &errorData{Code: "404", Status: http.StatusNotFound,
+		Hint: pg.T("您访问的地址不存在，可能已被移动或输入有误。请从工作台或导航进入需要的页面。", "There is no page at this address; it may have moved, or the address may be mistyped. Start from the home page or the navigation.")}
+	c.render(w, r, http.StatusNotFound, "error", pg)
 }
 
 var funcs = template.FuncMap{
@@ -114,9 +201,10 @@ var funcs = template.FuncMap{
 		}
 		return template.JS(strings.TrimSpace(b.String())), nil
 	},
-	"add":  func(a, b int) int { return a + b },
-	"sub":  func(a, b int) int { return a - b },
-	"itoa": func(v int64) string { return strconv.FormatInt(v, 10) },
+	"add":         func(a, b int) int { return a + b },
+	"sub":         func(a, b int) int { return a - b },
+	"itoa":        func(v int64) string { return strconv.FormatInt(v, 10) },
+	"auditAction": auditAction,
 	"roleName": func(r auth.Role, lang string) string {
 		return r.Name(lang)
 	},
@@ -174,6 +262,7 @@ type Page struct {
 	Flash   string
 	Error   string
 	Path    string
+	Here    string // where the language switch comes back to: this page, or for a form post the page it came from
 	Query   url.Values
 	Form    *Form
 	Data    any
@@ -268,6 +357,7 @@ func (c *Console) page(r *http.Request, title, active string) *Page {
 	p := auth.FromContext(r.Context())
 	pg := &Page{Title: title, Lang: httpx.Lang(r.Context()), Brand: c.Brand, Active: active, P: p, Path: r.URL.Path, Query: r.URL.Query(), Version: c.Version}
 	pg.Nav = navFor(pg)
+	pg.Here = here(r)
 	if f, err := r.Cookie("xy_flash"); err == nil {
 		if v, err := url.QueryUnescape(f.Value); err == nil {
 			pg.Flash = v
@@ -296,6 +386,20 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = b.WriteTo(w)
+}
+
+// here is the address of the page a request shows, for links that come
+// back to it (the language switch): the request itself for a GET, and for a
+// form post (whose address only accepts posts) the same-origin page the
+// form was on, else the home page.
+func here(r *http.Request) string {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return r.URL.RequestURI()
+	}
+	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && strings.HasPrefix(ref.Path, "/") && !strings.HasPrefix(ref.Path, "//") {
+		return ref.RequestURI()
+	}
+	return "/"
 }
 
 // redirect sends the browser on with a one-time message.
@@ -327,6 +431,16 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
 		pg.Error = pg.T("服务器内部错误，请稍后重试（请求编号 ", "Internal error; please retry later (request ") + httpx.RequestID(r.Context()) + pg.T("）", ")")
 	}
 	pg.Title = pg.T("出错了", "Something went wrong")
+	switch status {
+	case http.StatusNotFound:
+		pg.Title = pg.T("内容不存在", "Not found")
+		pg.Data = &errorData{Status: status, Hint: pg.T("要查看的内容不存在，可能已被删除，或不在您可以查看的范围内。", "What you asked for does not exist, may have been removed, or is outside what you may see.")}
+	case http.StatusForbidden:
+		pg.Title = pg.T("无权操作", "Not allowed")
+		pg.Data = &errorData{Status: status, Hint: pg.T("您当前的角色或所属单位不能进行此操作。如确需办理，请联系本单位首席数据官或安全保密管理员。", "Your roles or your body do not allow this. If you need it, ask your body's chief data officer or the security officer.")}
+	case http.StatusUnprocessableEntity, http.StatusConflict:
+		pg.Data = &errorData{Status: status, Hint: pg.T("请返回上一页，按提示修改后重试。", "Go back, correct what the message says and try again.")}
+	}
 	c.render(w, r, status, "error", pg)
 }
 

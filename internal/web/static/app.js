@@ -181,6 +181,17 @@
     if (!ask(el)) stop(e);
   }, true);
 
+  // --------------------------------------------------------------- (c) language switch
+  // The switch links name the page they come back to; a search updated in place (htmx, pushed to the address bar)
+  // has moved on since, so come back to the address the browser shows now.
+  doc.addEventListener('click', function (e) {
+    var a = e.target.closest && e.target.closest('.lang-switch a[href^="/lang?"]');
+    if (!a || !window.URL || !window.history || !history.state || !history.state.htmx) return;
+    var u = new URL(a.href, window.location.href);
+    u.searchParams.set('next', window.location.pathname + window.location.search);
+    a.href = u.pathname + u.search;
+  }, true);
+
   // --------------------------------------------------------------- (d) copy to clipboard
   function textOf(el) {
     if (!el) return '';
