@@ -152,6 +152,13 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.auditRoutes()
 	a.catalogRoutes()
 	a.catalogIORoutes()
+	// Anything else under /api/v1 is a problem too, never a text page.
+	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusNotFound)
+		_ = json.NewEncoder(w).Encode(&Problem{Status: http.StatusNotFound, Title: "Not Found", Code: "not_found", Detail: "no such API operation: " + r.Method + " " + r.URL.Path,
+			MessageZH: "没有这个接口，请查阅 /api/v1/docs", MessageEN: "no such API operation; see /api/v1/docs"})
+	})
 	return a
 }
 

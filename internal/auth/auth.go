@@ -314,7 +314,8 @@ func (s *Service) Unlock(ctx context.Context, id int64) error {
 }
 
 // GrantRole gives user id role r at body bodyID. Platform roles are held at
-// the platform's own body but act everywhere; the 三员 may not be combined.
+// the platform's own body but act everywhere; the 三员 may not be combined,
+// and an auditor holds no other role at all.
 func (s *Service) GrantRole(ctx context.Context, granter, id int64, r Role, bodyID int64) error {
 	u, err := s.User(ctx, id)
 	if err != nil {
@@ -332,6 +333,14 @@ func (s *Service) GrantRole(ctx context.Context, granter, id int64, r Role, body
 				return errs.Conflict("role.separation", "系统管理员、安全保密管理员、安全审计员须由不同人员担任（三员分立）",
 					"the administrator, security officer and auditor roles must be held by different people")
 			}
+		}
+	}
+	// An auditor only reads the audit trail; any other role would let the
+	// same person change what they audit.
+	for _, g := range u.Roles {
+		if g.Role != r && (g.Role == RoleAuditor || r == RoleAuditor) {
+			return errs.Conflict("role.auditor_exclusive", "安全审计员不能兼任其他角色：审计人员不得修改数据",
+				"an auditor cannot hold any other role: auditors must not change data")
 		}
 	}
 	if granter == id {

@@ -188,6 +188,20 @@ func TestRolesAndSeparation(t *testing.T) {
 	if err := f.auth.GrantRole(ctx, sec.ID, admin.ID, auth.RoleAuditor, f.bureau.ID); errs.KindOf(err) != errs.KindConflict {
 		t.Fatalf("admin made auditor too: %v", err)
 	}
+	// An auditor holds no other role, in either order.
+	aud, spec := mk("aud"), mk("spec")
+	if err := f.auth.GrantRole(ctx, sec.ID, aud.ID, auth.RoleAuditor, f.bureau.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.auth.GrantRole(ctx, sec.ID, aud.ID, auth.RoleDataSpecialist, f.dept.ID); errs.KindOf(err) != errs.KindConflict {
+		t.Fatalf("auditor made data specialist too: %v", err)
+	}
+	if err := f.auth.GrantRole(ctx, sec.ID, spec.ID, auth.RoleDataSpecialist, f.dept.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.auth.GrantRole(ctx, sec.ID, spec.ID, auth.RoleAuditor, f.bureau.ID); errs.KindOf(err) != errs.KindConflict {
+		t.Fatalf("data specialist made auditor too: %v", err)
+	}
 	if err := f.auth.GrantRole(ctx, sec.ID, sec.ID, auth.RoleAdmin, f.bureau.ID); errs.KindOf(err) != errs.KindForbidden {
 		t.Fatalf("self-grant: %v", err)
 	}

@@ -31,6 +31,9 @@ type Change struct {
 	LabelEN string `json:"label_en"`
 	Old     string `json:"old"`
 	New     string `json:"new"`
+	// Item is the whole data item when one was added or removed: Old or New
+	// then holds only a one-line Chinese summary of it.
+	Item *Item `json:"item,omitempty"`
 }
 
 // Diff is the field-by-field difference from one version to another.
@@ -243,7 +246,7 @@ func diffContent(a, b *Content) []Change {
 		field := "items[" + n.Name + "]"
 		o, ok := old[n.Name]
 		if !ok {
-			out = append(out, Change{Field: field, Label: "信息项 " + n.Name, LabelEN: "data item " + n.Name, New: describe(n)})
+			out = append(out, Change{Field: field, Label: "信息项 " + n.Name, LabelEN: "data item " + n.Name, New: describe(n), Item: n})
 			continue
 		}
 		for _, f := range itemFields {
@@ -255,7 +258,7 @@ func diffContent(a, b *Content) []Change {
 	for i := range a.Items {
 		o := &a.Items[i]
 		if !seen[o.Name] {
-			out = append(out, Change{Field: "items[" + o.Name + "]", Label: "信息项 " + o.Name, LabelEN: "data item " + o.Name, Old: describe(o)})
+			out = append(out, Change{Field: "items[" + o.Name + "]", Label: "信息项 " + o.Name, LabelEN: "data item " + o.Name, Old: describe(o), Item: o})
 		}
 	}
 	return out

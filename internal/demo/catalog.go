@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"xiangyun/internal/auth"
@@ -33,11 +34,13 @@ func loadCatalog(ctx context.Context, s Services, bodies []org.Body) (int, error
 		}
 	}
 	ins := catalog.DemoEntries(providers, demoEntries, 2026)
-	// A plausible timeline: the catalog was compiled three weeks ago, most of
-	// it reviewed two weeks ago, the rest submitted since.
+	// A plausible timeline: the catalog was compiled over the past year and
+	// published month by month (so the growth chart has a history); the
+	// entries still waiting were submitted in the last two weeks.
 	at := func(ago time.Duration) { s.Catalog.SetClock(func() time.Time { return time.Now().Add(-ago) }) }
 	defer s.Catalog.SetClock(nil)
-	at(21 * 24 * time.Hour)
+	const day = 24 * time.Hour
+	at(400 * day)
 	var entries []catalog.Entry
 	for i := 0; i < len(ins); i += 100 {
 		es, err := s.Catalog.CreateMany(ctx, catalog.System, ins[i:min(i+100, len(ins))])
@@ -64,13 +67,18 @@ func loadCatalog(ctx context.Context, s Services, bodies []org.Body) (int, error
 	// The entries still waiting were submitted on different days up to two
 	// weeks ago, so that the review queue shows entries inside, close to and
 	// past the review deadline, as it would in real use.
-	waiting := byState["sub"]
-	at(14 * 24 * time.Hour)
-	if err := s.Catalog.SubmitMany(ctx, catalog.System, slices.DeleteFunc(submit, func(id int64) bool { return slices.Contains(waiting, id) }), "按目录编制要求提交审核"); err != nil {
+	waiting, returned := byState["sub"], byState["ret"]
+	early := slices.DeleteFunc(submit, func(id int64) bool { return slices.Contains(waiting, id) || slices.Contains(returned, id) })
+	if err := s.Catalog.SubmitMany(ctx, catalog.System, early, "按目录编制要求提交审核"); err != nil {
 		return 0, fmt.Errorf("submit: %w", err)
 	}
-	if err := s.Catalog.PublishMany(ctx, reviewer, publish, "审核通过"); err != nil {
-		return 0, fmt.Errorf("publish: %w", err)
+	// Published in twelve monthly rounds, a growing share each month.
+	for month := 0; month < 12; month++ {
+		lo, hi := len(publish)*month*month/144, len(publish)*(month+1)*(month+1)/144
+		at(time.Duration(11-month)*30*day + 20*day)
+		if err := s.Catalog.PublishMany(ctx, reviewer, publish[lo:hi], "审核通过"); err != nil {
+			return 0, fmt.Errorf("publish: %w", err)
+		}
 	}
 	// Spread over the last 12.5 days: 0, 2.5, 5, 7.5, 10 or 12.5 days ago.
 	for i, id := range slices.Backward(waiting) {
@@ -79,8 +87,12 @@ func loadCatalog(ctx context.Context, s Services, bodies []org.Body) (int, error
 			return 0, fmt.Errorf("submit: %w", err)
 		}
 	}
+	at(3 * day)
+	if err := s.Catalog.SubmitMany(ctx, catalog.System, returned, "按目录编制要求提交审核"); err != nil {
+		return 0, fmt.Errorf("submit: %w", err)
+	}
 	at(0)
-	for _, id := range byState["ret"] {
+	for _, id := range returned {
 		if _, err := s.Catalog.Return(ctx, reviewer, id, "共享条件表述不明确，请补充具体的使用范围和申请材料后重新提交。"); err != nil {
 			return 0, fmt.Errorf("return: %w", err)
 		}
@@ -132,10 +144,11 @@ func loadLists(ctx context.Context, s Services, bodies []org.Body, entries []cat
 		if err != nil {
 			return err
 		}
-		// Link the first half to a published entry of that body, which completes them.
+		// Link the first half to the body's published entry of that name,
+		// which completes them; the others stay open.
 		if i%2 == 0 {
 			for j, e := range entries {
-				if e.ProviderID == r.BodyID && j%20 < 12 {
+				if e.ProviderID == r.BodyID && j%20 < 12 && strings.Contains(e.Name, strings.TrimPrefix(d.name, "吉林省")) {
 					if _, err := s.Catalog.LinkResponsibility(ctx, catalog.System, r.ID, e.ID); err != nil {
 						return err
 					}
@@ -144,20 +157,17 @@ func loadLists(ctx context.Context, s Services, bodies []org.Body, entries []cat
 			}
 		}
 	}
-	demands := []struct{ body, title, purpose string }{
-		{"长春市政务服务和数字化建设管理局", "企业开办所需的市场主体登记信息", "企业开办“一网通办”，减少申请材料"},
-		{"吉林省医疗保障局", "新生儿出生医学证明信息", "新生儿参保登记“一件事”"},
-		{"吉林省住房和城乡建设厅", "不动产权属信息", "住房公积金提取审核"},
-		{"延边朝鲜族自治州公安局", "流动人口居住登记信息", "居住证办理"},
+	demands := []struct{ body, title, purpose, items string }{
+		{"长春市政务服务和数字化建设管理局", "企业开办所需的市场主体登记信息", "企业开办“一网通办”，减少申请材料", "统一社会信用代码、企业名称、法定代表人、注册资本、成立日期、住所"},
+		{"吉林省医疗保障局", "新生儿出生医学证明信息", "新生儿参保登记“一件事”", "出生医学证明编号、新生儿姓名、性别、出生日期、母亲公民身份号码"},
+		{"吉林省住房和城乡建设厅", "不动产权属信息", "住房公积金提取审核", "不动产权证号、权利人、坐落、面积、登记日期"},
+		{"延边朝鲜族自治州公安局", "流动人口居住登记信息", "居住证办理", "公民身份号码、姓名、居住地址、登记日期"},
 	}
 	for _, d := range demands {
-		if _, err := s.Catalog.CreateDemand(ctx, catalog.System, demandInput(byName[d.body].ID, d.title, d.purpose)); err != nil {
+		in := catalog.DemandInput{BodyID: byName[d.body].ID, Title: d.title, Description: d.purpose, Items: d.items}
+		if _, err := s.Catalog.CreateDemand(ctx, catalog.System, in); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func demandInput(body int64, title, purpose string) catalog.DemandInput {
-	return catalog.DemandInput{BodyID: body, Title: title, Description: purpose}
 }

@@ -321,6 +321,14 @@ func TestHTTPBasics(t *testing.T) {
 		t.Errorf("metrics lack the request counter:\n%.2000s", b)
 	}
 
+	// Unknown API paths answer with a problem, not a text page.
+	res = e.do(anon, "GET", "/api/v1/no-such-thing", nil)
+	var p problem
+	decode(t, res, &p)
+	if res.StatusCode != 404 || p.Code != "not_found" || p.MessageZH == "" || p.MessageEN == "" {
+		t.Errorf("unknown API path: %d %+v", res.StatusCode, p)
+	}
+
 	// A signed-in administrator's browser is made to post from another site.
 	admin := e.client(auth.RoleAdmin)
 	for _, c := range []struct{ path, ctype, body string }{
