@@ -179,6 +179,11 @@ type benchReport struct {
 	PeakRSS                  string
 	UserDesc                 string
 	Rows                     []*benchRow
+	// Others is the CPU (in CPUs) that other processes used during the
+	// load, the rebuild and the searches, and Postgres what the PostgreSQL
+	// server's processes used (on a PostgreSQL run; counted in Others on a
+	// SQLite run); negative when unknown.
+	Others, Postgres [3]float64
 }
 
 // bench is a running benchmark.
@@ -253,9 +258,12 @@ func benchCatalog(ctx context.Context, o benchOptions, stderr io.Writer) (_ *ben
 	rep.OrgTime = time.Since(start)
 
 	// Entries.
+	pg := s.Control.Dialect == db.Postgres
+	cpu := readCPU(pg)
 	if rep.Load, err = b.loadEntries(ctx, bodies); err != nil {
 		return nil, err
 	}
+	rep.Others[0], rep.Postgres[0], cpu = othersSince(cpu)
 	indexDir := filepath.Join(s.Config.DataDir, "index", "catalog")
 	if rep.SizeAfterLoad, err = dirSize(indexDir); err != nil {
 		return nil, err
@@ -276,6 +284,7 @@ func benchCatalog(ctx context.Context, o benchOptions, stderr io.Writer) (_ *ben
 		return nil, fmt.Errorf("rebuild: %w", err)
 	}
 	rep.Rebuild = time.Since(start)
+	rep.Others[1], rep.Postgres[1], _ = othersSince(cpu)
 	if rep.SizeAfter, err = dirSize(indexDir); err != nil {
 		return nil, err
 	}
@@ -291,9 +300,11 @@ func benchCatalog(ctx context.Context, o benchOptions, stderr io.Writer) (_ *ben
 	rep.UserDesc = b.describeUser()
 
 	// Searches.
+	cpu = readCPU(pg)
 	if rep.Rows, err = b.measure(ctx); err != nil {
 		return nil, err
 	}
+	rep.Others[2], rep.Postgres[2], _ = othersSince(cpu)
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -882,6 +893,14 @@ func (r *benchReport) markdown(w io.Writer) {
 	fmt.Fprintf(w, "| index on disk | **%s** after the rebuild (%s after the load) |\n", mib(r.SizeAfter), mib(r.SizeAfterLoad))
 	fmt.Fprintf(w, "| memory | Go heap %s after GC at the end; peak RSS %s |\n", mib(int64(r.Heap)), r.PeakRSS)
 	fmt.Fprintf(w, "| searcher | %s, with an API token |\n", r.UserDesc)
+	if r.Others[0] >= 0 && r.Others[1] >= 0 && r.Others[2] >= 0 {
+		if dbName == "PostgreSQL" {
+			fmt.Fprintf(w, "| PostgreSQL server | used %.2f of the %d CPUs during the load, %.2f during the rebuild, %.2f during the searches |\n",
+				r.Postgres[0], r.CPUs, r.Postgres[1], r.Postgres[2])
+		}
+		fmt.Fprintf(w, "| other processes | used %.2f of the %d CPUs during the load, %.2f during the rebuild, %.2f during the searches (the machine may be shared) |\n",
+			r.Others[0], r.CPUs, r.Others[1], r.Others[2])
+	}
 	fmt.Fprintf(w, "| runs | one client, one request at a time; each query at most %d times per path or %s, paths interleaved |\n\n", o.Reps, o.Budget)
 
 	fmt.Fprintln(w, "Latency in ms, p50 / p95 / p99 (runs); hits = total of the first page's answer.")
@@ -978,6 +997,92 @@ func commas(n int) string {
 		s = "-" + s
 	}
 	return s
+}
+
+// cpuSample is the busy CPU time of the machine, of this process and of
+// the PostgreSQL server's processes, in seconds, from Linux's /proc.
+type cpuSample struct {
+	machine, self, postgres float64
+	at                      time.Time
+	ok, pg                  bool
+}
+
+const clockTicks = 100 // USER_HZ, the unit of /proc/stat and /proc/PID/stat on Linux
+
+// readCPU reads the CPU times, those of the processes named postgres when
+// pg is set.
+func readCPU(pg bool) cpuSample {
+	s := cpuSample{at: time.Now(), pg: pg}
+	stat, err1 := os.ReadFile("/proc/stat")
+	self, err2 := os.ReadFile("/proc/self/stat")
+	if err1 != nil || err2 != nil {
+		return s
+	}
+	line, _, _ := strings.Cut(string(stat), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal …
+	if len(f) < 9 || f[0] != "cpu" {
+		return s
+	}
+	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+		v, _ := strconv.ParseFloat(f[i], 64)
+		s.machine += v / clockTicks
+	}
+	var ok bool
+	if _, s.self, ok = procCPU(self, false); !ok {
+		return s
+	}
+	if pg {
+		dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
+		for _, d := range dirs {
+			if st, err := os.ReadFile(d); err == nil {
+				if comm, t, ok := procCPU(st, true); ok && comm == "postgres" {
+					s.postgres += t
+				}
+			}
+		}
+	}
+	s.ok = true
+	return s
+}
+
+// procCPU returns the command name and the user and system CPU time of
+// a /proc/PID/stat file, with that of its ended children (the postmaster's
+// short-lived backends and parallel workers) when children is set. Fields
+// after the command's closing parenthesis start at field 3; utime, stime,
+// cutime and cstime are fields 14 to 17.
+func procCPU(stat []byte, children bool) (string, float64, bool) {
+	open, end := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
+	if open < 0 || end < open {
+		return "", 0, false
+	}
+	rest := strings.Fields(string(stat[end+1:]))
+	if len(rest) < 15 {
+		return "", 0, false
+	}
+	fields := []int{11, 12}
+	if children {
+		fields = append(fields, 13, 14)
+	}
+	var t float64
+	for _, i := range fields {
+		v, _ := strconv.ParseFloat(rest[i], 64)
+		t += v / clockTicks
+	}
+	return string(stat[open+1 : end]), t, true
+}
+
+// othersSince returns the CPU used since a by other processes and by the
+// PostgreSQL server, in CPUs (0.5 = half of one CPU busy on average), or
+// -1 when unknown, and a new sample.
+func othersSince(a cpuSample) (others, postgres float64, _ cpuSample) {
+	b := readCPU(a.pg)
+	if !a.ok || !b.ok || !b.at.After(a.at) {
+		return -1, -1, b
+	}
+	secs := b.at.Sub(a.at).Seconds()
+	postgres = max(b.postgres-a.postgres, 0)
+	others = max((b.machine-a.machine)-(b.self-a.self)-postgres, 0)
+	return others / secs, postgres / secs, b
 }
 
 // cpuModel, memTotal and procStatus read Linux's /proc; elsewhere they
