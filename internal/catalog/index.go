@@ -253,6 +253,17 @@ func (s *Service) Search(ctx context.Context, p *auth.Principal, q SearchQuery) 
 			out.Items = append(out.Items, es[i])
 		}
 	}
+	var bodyIDs []int64
+	var regionCodes []string
+	for _, c := range res.Facets["provider"] {
+		if id, err := strconv.ParseInt(c.Value, 10, 64); err == nil {
+			bodyIDs = append(bodyIDs, id)
+		}
+	}
+	for _, c := range res.Facets["region"] {
+		regionCodes = append(regionCodes, c.Value)
+	}
+	nm.prefetch(ctx, bodyIDs, regionCodes)
 	for name, counts := range res.Facets {
 		vals := make([]FacetValue, len(counts))
 		for i, c := range counts {

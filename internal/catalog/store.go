@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -265,6 +266,30 @@ func (n *names) region(ctx context.Context, code string) string {
 	return r
 }
 
+// prefetch loads the names of these bodies and regions that are not known
+// yet, in one query each, so that a page of results costs two queries
+// rather than one per row and facet value.
+func (n *names) prefetch(ctx context.Context, bodyIDs []int64, regionCodes []string) {
+	bodyIDs = slices.DeleteFunc(slices.Clone(bodyIDs), func(id int64) bool { _, ok := n.bodies[id]; return ok })
+	slices.Sort(bodyIDs)
+	if bodyIDs = slices.Compact(bodyIDs); len(bodyIDs) > 0 {
+		if bs, err := n.s.orgs.BodiesByID(ctx, bodyIDs); err == nil {
+			for _, id := range bodyIDs {
+				n.bodies[id] = bs[id] // unknown ids stay unknown, not asked again
+			}
+		}
+	}
+	regionCodes = slices.DeleteFunc(slices.Clone(regionCodes), func(c string) bool { _, ok := n.regions[c]; return ok })
+	slices.Sort(regionCodes)
+	if regionCodes = slices.Compact(regionCodes); len(regionCodes) > 0 {
+		if rs, err := n.s.orgs.RegionNames(ctx, regionCodes); err == nil {
+			for _, c := range regionCodes {
+				n.regions[c] = rs[c]
+			}
+		}
+	}
+}
+
 func (n *names) fill(ctx context.Context, e *Entry) {
 	b := n.body(ctx, e.ProviderID)
 	e.Provider, e.ProviderCode = b.Name, b.CreditCode
@@ -299,6 +324,11 @@ func (s *Service) loadEntries(ctx context.Context, q queryer, ids []int64, withI
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	bodyIDs, regionCodes := make([]int64, 0, len(byID)), make([]string, 0, len(byID))
+	for _, e := range byID {
+		bodyIDs, regionCodes = append(bodyIDs, e.ProviderID), append(regionCodes, e.RegionCode)
+	}
+	nm.prefetch(ctx, bodyIDs, regionCodes)
 	out := make([]Entry, 0, len(byID))
 	for _, id := range ids {
 		if e, ok := byID[id]; ok {

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"embed"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -269,6 +270,64 @@ func (s *Service) Body(ctx context.Context, id int64) (Body, error) {
 		return b, ErrBodyNotFound
 	}
 	return b, err
+}
+
+// BodiesByID returns the bodies with these ids, in one query per 500 ids;
+// unknown ids are left out. Pages that list many records name their bodies
+// with it instead of one query per row.
+func (s *Service) BodiesByID(ctx context.Context, ids []int64) (map[int64]Body, error) {
+	out := make(map[int64]Body, len(ids))
+	for chunk := range slices.Chunk(ids, 500) {
+		var args db.Args
+		marks := make([]string, len(chunk))
+		for i, id := range chunk {
+			marks[i] = args.Add(id)
+		}
+		rows, err := s.db.R.QueryContext(ctx, `SELECT `+bodyCols+` FROM bodies b LEFT JOIN regions r ON r.code = b.region_code WHERE b.id IN (`+strings.Join(marks, ", ")+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			b, err := scanBody(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[b.ID] = b
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// RegionNames returns the names of the regions with these codes in one
+// query; unknown codes are left out.
+func (s *Service) RegionNames(ctx context.Context, codes []string) (map[string]string, error) {
+	out := make(map[string]string, len(codes))
+	if len(codes) == 0 {
+		return out, nil
+	}
+	var args db.Args
+	marks := make([]string, len(codes))
+	for i, c := range codes {
+		marks[i] = args.Add(c)
+	}
+	rows, err := s.db.R.QueryContext(ctx, `SELECT code, name FROM regions WHERE code IN (`+strings.Join(marks, ", ")+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code, name string
+		if err := rows.Scan(&code, &name); err != nil {
+			return nil, err
+		}
+		out[code] = name
+	}
+	return out, rows.Err()
 }
 
 // BodyByName returns the body with exactly this name.
