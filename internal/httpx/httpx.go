@@ -272,24 +272,40 @@ func StatusWriter(w http.ResponseWriter) (http.ResponseWriter, func() int) {
 	return sw, func() int { return sw.status }
 }
 
+// Refusal writes the answer to a request a route refuses: status is 401
+// (a write without sign-in) or 403 (signed in, not allowed).
+type Refusal func(w http.ResponseWriter, r *http.Request, status int)
+
+// PlainRefusal answers a refusal in plain text, in both languages.
+func PlainRefusal(w http.ResponseWriter, r *http.Request, status int) {
+	if status == http.StatusUnauthorized {
+		http.Error(w, "请先登录 / sign in first", status)
+		return
+	}
+	http.Error(w, "403 无权访问 / forbidden", status)
+}
+
 // Guard wraps a console handler: it checks the route's permission (sending
-// anonymous users to sign in) and audits writes and refusals.
-func (a *Authenticator) Guard(t *Table, mux *http.ServeMux, rt Route, h http.HandlerFunc) {
+// anonymous users to sign in), answers refusals with refuse (PlainRefusal
+// when nil) and audits writes and refusals.
+func (a *Authenticator) Guard(t *Table, mux *http.ServeMux, rt Route, h http.HandlerFunc, refuse Refusal) {
 	t.Add(rt)
+	if refuse == nil {
+		refuse = PlainRefusal
+	}
 	mux.HandleFunc(rt.Method+" "+rt.Pattern, func(w http.ResponseWriter, r *http.Request) {
 		p := auth.FromContext(r.Context())
 		if !p.Has(rt.Perm) {
 			if p == nil && rt.Perm != auth.PermPublic {
 				if IsWrite(r.Method) {
-					http.Error(w, "请先登录 / sign in first", http.StatusUnauthorized)
+					refuse(w, r, http.StatusUnauthorized)
 					a.Record(r.Context(), rt.Action, http.StatusUnauthorized)
 					return
 				}
 				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
-			w.WriteHeader(http.StatusForbidden)
-			_, _ = w.Write([]byte("403 无权访问 / forbidden"))
+			refuse(w, r, http.StatusForbidden)
 			a.Record(r.Context(), rt.Action+".denied", http.StatusForbidden)
 			return
 		}

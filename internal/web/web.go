@@ -49,10 +49,6 @@ type Console struct {
 	Deps
 	pages map[string]*template.Template
 	mux   *http.ServeMux
-	// guarded holds the routes as the authenticator guards them; mux sends
-	// each console route through it, so that a route-level refusal can be
-	// shown as a console page (see styledRefusals).
-	guarded *http.ServeMux
 }
 
 // New parses the templates and registers the console's routes on mux.
@@ -60,7 +56,7 @@ func New(mux *http.ServeMux, d Deps) (*Console, error) {
 	if d.Brand == "" {
 		d.Brand = "祥云 · 一体化公共数据平台"
 	}
-	c := &Console{Deps: d, pages: map[string]*template.Template{}, mux: mux, guarded: http.NewServeMux()}
+	c := &Console{Deps: d, pages: map[string]*template.Template{}, mux: mux}
 	if err := c.parse(); err != nil {
 		return nil, err
 	}
@@ -80,66 +76,25 @@ func New(mux *http.ServeMux, d Deps) (*Console, error) {
 
 // route registers one console page with the permission it needs.
 func (c *Console) route(method, pattern string, perm auth.Permission, action string, h http.HandlerFunc) {
-	c.Authn.Guard(c.Table, c.guarded, httpx.Route{Method: method, Pattern: pattern, Perm: perm, Action: action}, h)
-	c.mux.Handle(method+" "+pattern, c.styledRefusals(c.guarded))
+	c.Authn.Guard(c.Table, c.mux, httpx.Route{Method: method, Pattern: pattern, Perm: perm, Action: action}, h, c.refused)
 }
 
-// refusalCatcher holds back the bare-text refusal the authenticator's guard
-// writes (a 403 without a content type, or a plain-text 401), so that the
-// console can show it as a page with its navigation. Every other answer
-// passes through untouched.
-type refusalCatcher struct {
-	http.ResponseWriter
-	refused int // the status held back
-	started bool
-}
-
-func (rc *refusalCatcher) WriteHeader(code int) {
-	if !rc.started && rc.refused == 0 {
-		ct := rc.Header().Get("Content-Type")
-		if (code == http.StatusForbidden && ct == "") || (code == http.StatusUnauthorized && strings.HasPrefix(ct, "text/plain")) {
-			rc.refused = code
-			return
-		}
+// refused shows a route-level refusal as a console page. The page keeps the
+// guard's bilingual words ("403 无权访问 / forbidden", "请先登录 / sign in
+// first"), which clients and tests rely on.
+func (c *Console) refused(w http.ResponseWriter, r *http.Request, status int) {
+	pg := c.page(r, "", "")
+	if status == http.StatusUnauthorized {
+		pg.Title = pg.T("请先登录", "Please sign in")
+		pg.Data = &errorData{Code: "请先登录 / sign in first", Status: status,
+			Hint: pg.T("您尚未登录或登录已过期，请重新登录后再操作。", "You are not signed in, or your session has expired. Sign in and try again.")}
+	} else {
+		pg.Title = pg.T("无权访问", "Access denied")
+		pg.Data = &errorData{Code: "403 无权访问 / forbidden", Status: status,
+			Hint: pg.T("您当前的角色不能使用此页面或操作。如确需使用，请联系安全保密管理员授予相应角色。",
+				"Your roles do not allow this page or action. If you need it, ask the security officer for the role.")}
 	}
-	rc.started = true
-	rc.ResponseWriter.WriteHeader(code)
-}
-
-func (rc *refusalCatcher) Write(b []byte) (int, error) {
-	if rc.refused != 0 {
-		return len(b), nil
-	}
-	rc.started = true
-	return rc.ResponseWriter.Write(b)
-}
-
-func (rc *refusalCatcher) Unwrap() http.ResponseWriter { return rc.ResponseWriter }
-
-// styledRefusals serves h, showing a route-level refusal as a console page.
-// The page keeps the guard's bilingual words ("403 无权访问 / forbidden",
-// "请先登录 / sign in first"), which clients and tests rely on.
-func (c *Console) styledRefusals(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rc := &refusalCatcher{ResponseWriter: w}
-		h.ServeHTTP(rc, r)
-		if rc.refused == 0 {
-			return
-		}
-		w.Header().Del("Content-Length")
-		pg := c.page(r, "", "")
-		if rc.refused == http.StatusUnauthorized {
-			pg.Title = pg.T("请先登录", "Please sign in")
-			pg.Data = &errorData{Code: "请先登录 / sign in first", Status: rc.refused,
-				Hint: pg.T("您尚未登录或登录已过期，请重新登录后再操作。", "You are not signed in, or your session has expired. Sign in and try again.")}
-		} else {
-			pg.Title = pg.T("无权访问", "Access denied")
-			pg.Data = &errorData{Code: "403 无权访问 / forbidden", Status: rc.refused,
-				Hint: pg.T("您当前的角色不能使用此页面或操作。如确需使用，请联系安全保密管理员授予相应角色。",
-					"Your roles do not allow this page or action. If you need it, ask the security officer for the role.")}
-		}
-		c.render(w, r, rc.refused, "error", pg)
-	})
+	c.render(w, r, status, "error", pg)
 }
 
 // errorData is what the error page shows besides the message.

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -27,43 +26,6 @@ func TestHere(t *testing.T) {
 		}
 		if got := here(r); got != c.want {
 			t.Errorf("%s %s (referer %q): here = %q, want %q", c.method, c.target, c.referer, got, c.want)
-		}
-	}
-}
-
-// TestRefusalCatcher checks that only the guard's bare refusals are held
-// back; the console's own pages and errors pass through.
-func TestRefusalCatcher(t *testing.T) {
-	for _, c := range []struct {
-		name    string
-		write   func(w http.ResponseWriter)
-		refused int
-		body    string
-	}{
-		{"guard 403", func(w http.ResponseWriter) {
-			w.WriteHeader(http.StatusForbidden)
-			_, _ = w.Write([]byte("403 无权访问 / forbidden"))
-		}, http.StatusForbidden, ""},
-		{"guard 401", func(w http.ResponseWriter) {
-			http.Error(w, "请先登录 / sign in first", http.StatusUnauthorized)
-		}, http.StatusUnauthorized, ""},
-		{"console 403 page", func(w http.ResponseWriter) {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.WriteHeader(http.StatusForbidden)
-			_, _ = w.Write([]byte("<p>只能编辑本单位提供的目录</p>"))
-		}, 0, "<p>只能编辑本单位提供的目录</p>"},
-		{"login refused", func(w http.ResponseWriter) {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = w.Write([]byte("<p>用户名或密码错误</p>"))
-		}, 0, "<p>用户名或密码错误</p>"},
-		{"download", func(w http.ResponseWriter) { _, _ = w.Write([]byte("a,b\n")) }, 0, "a,b\n"},
-	} {
-		rec := httptest.NewRecorder()
-		rc := &refusalCatcher{ResponseWriter: rec}
-		c.write(rc)
-		if rc.refused != c.refused || rec.Body.String() != c.body {
-			t.Errorf("%s: refused %d, body %q; want %d, %q", c.name, rc.refused, rec.Body.String(), c.refused, c.body)
 		}
 	}
 }
