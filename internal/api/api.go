@@ -55,6 +55,13 @@ type Problem struct {
 func (p *Problem) Error() string  { return p.Detail }
 func (p *Problem) GetStatus() int { return p.Status }
 
+// WriteProblem answers with p outside huma (plain net/http handlers).
+func WriteProblem(w http.ResponseWriter, p *Problem) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
 // ContentType makes huma send application/problem+json.
 func (p *Problem) ContentType(ct string) string {
 	if ct == "application/json" {
@@ -154,9 +161,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.catalogIORoutes()
 	// Anything else under /api/v1 is a problem too, never a text page.
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/problem+json")
-		w.WriteHeader(http.StatusNotFound)
-		_ = json.NewEncoder(w).Encode(&Problem{Status: http.StatusNotFound, Title: "Not Found", Code: "not_found", Detail: "no such API operation: " + r.Method + " " + r.URL.Path,
+		WriteProblem(w, &Problem{Status: http.StatusNotFound, Title: "Not Found", Code: "not_found", Detail: "no such API operation: " + r.Method + " " + r.URL.Path,
 			MessageZH: "没有这个接口，请查阅 /api/v1/docs", MessageEN: "no such API operation; see /api/v1/docs"})
 	})
 	return a

@@ -5,7 +5,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -169,9 +168,7 @@ func (s *Server) buildHandler() error {
 		s.Log.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path, "origin", r.Header.Get("Origin"))
 		const zh, en = "跨站请求被拒绝：请在本平台的页面中操作", "cross-origin request refused: use the platform's own pages"
 		if strings.HasPrefix(r.URL.Path, "/api/") {
-			w.Header().Set("Content-Type", "application/problem+json")
-			w.WriteHeader(http.StatusForbidden)
-			_ = json.NewEncoder(w).Encode(&api.Problem{Status: http.StatusForbidden, Title: "Forbidden", Code: "csrf", Detail: en, MessageZH: zh, MessageEN: en})
+			api.WriteProblem(w, &api.Problem{Status: http.StatusForbidden, Title: "Forbidden", Code: "csrf", Detail: en, MessageZH: zh, MessageEN: en})
 			return
 		}
 		http.Error(w, "403 "+zh+" / "+en, http.StatusForbidden)
