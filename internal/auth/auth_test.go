@@ -236,7 +236,7 @@ func TestSessionExpiry(t *testing.T) {
 		t.Run(string(dialect), func(t *testing.T) {
 			ctx := context.Background()
 			p := auth.DefaultPolicy
-			p.SessionIdle, p.SessionMax = 300*time.Millisecond, 900*time.Millisecond
+			p.SessionIdle, p.SessionMax = time.Second, 3*time.Second
 			f := setup(t, dsn(t), p)
 			if _, err := f.auth.CreateUser(ctx, auth.UserInput{Username: "wang.wu", DisplayName: "王五", BodyID: f.dept.ID, Password: pw}); err != nil {
 				t.Fatal(err)
@@ -251,7 +251,7 @@ func TestSessionExpiry(t *testing.T) {
 			}
 			start := time.Now()
 			// Keep one session busy; leave the other alone.
-			for time.Since(start) < 600*time.Millisecond {
+			for time.Since(start) < 2*time.Second {
 				if _, err := f.auth.Session(ctx, busy); err != nil {
 					t.Fatalf("busy session ended after %v: %v", time.Since(start), err)
 				}
@@ -260,7 +260,7 @@ func TestSessionExpiry(t *testing.T) {
 			if _, err := f.auth.Session(ctx, idle); err == nil {
 				t.Fatal("idle session still valid")
 			}
-			for time.Since(start) < 1100*time.Millisecond {
+			for time.Since(start) < 3200*time.Millisecond {
 				_, err = f.auth.Session(ctx, busy)
 				time.Sleep(100 * time.Millisecond)
 			}
