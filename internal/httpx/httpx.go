@@ -246,9 +246,8 @@ func langOf(r *http.Request) string {
 	if c, err := r.Cookie(LangCookie); err == nil && (c.Value == "en" || c.Value == "zh") {
 		return c.Value
 	}
-	if strings.HasPrefix(r.Header.Get("Accept-Language"), "en") {
-		return "en"
-	}
+	// Chinese unless the user chose English with the switch: the platform's
+	// language is Chinese, whatever language the browser was installed in.
 	return "zh"
 }
 
