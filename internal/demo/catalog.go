@@ -157,16 +157,30 @@ func loadLists(ctx context.Context, s Services, bodies []org.Body, entries []cat
 			}
 		}
 	}
-	demands := []struct{ body, title, purpose, items string }{
-		{"长春市政务服务和数字化建设管理局", "企业开办所需的市场主体登记信息", "企业开办“一网通办”，减少申请材料", "统一社会信用代码、企业名称、法定代表人、注册资本、成立日期、住所"},
-		{"吉林省医疗保障局", "新生儿出生医学证明信息", "新生儿参保登记“一件事”", "出生医学证明编号、新生儿姓名、性别、出生日期、母亲公民身份号码"},
-		{"吉林省住房和城乡建设厅", "不动产权属信息", "住房公积金提取审核", "不动产权证号、权利人、坐落、面积、登记日期"},
-		{"延边朝鲜族自治州公安局", "流动人口居住登记信息", "居住证办理", "公民身份号码、姓名、居住地址、登记日期"},
+	// match names the published entry that satisfies a demand, if the demo
+	// catalog has one; the others stay open.
+	demands := []struct{ body, title, purpose, items, match string }{
+		{"长春市政务服务和数字化建设管理局", "企业开办所需的市场主体登记信息", "企业开办“一网通办”，减少申请材料", "统一社会信用代码、企业名称、法定代表人、注册资本、成立日期、住所", "企业法人登记信息"},
+		{"吉林省医疗保障局", "新生儿出生医学证明信息", "新生儿参保登记“一件事”", "出生医学证明编号、新生儿姓名、性别、出生日期、母亲公民身份号码", ""},
+		{"吉林省住房和城乡建设厅", "不动产权属信息", "住房公积金提取审核", "不动产权证号、权利人、坐落、面积、登记日期", ""},
+		{"延边朝鲜族自治州公安局", "流动人口居住登记信息", "居住证办理", "公民身份号码、姓名、居住地址、登记日期", "流动人口居住登记信息"},
 	}
 	for _, d := range demands {
 		in := catalog.DemandInput{BodyID: byName[d.body].ID, Title: d.title, Description: d.purpose, Items: d.items}
-		if _, err := s.Catalog.CreateDemand(ctx, catalog.System, in); err != nil {
+		dm, err := s.Catalog.CreateDemand(ctx, catalog.System, in)
+		if err != nil {
 			return err
+		}
+		if d.match == "" {
+			continue
+		}
+		for j, e := range entries {
+			if j%20 < 12 && strings.Contains(e.Name, d.match) {
+				if _, err := s.Catalog.LinkDemand(ctx, catalog.System, dm.ID, e.ID, false); err != nil {
+					return err
+				}
+				break
+			}
 		}
 	}
 	return nil
