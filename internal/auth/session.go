@@ -118,10 +118,10 @@ func (s *Service) Session(ctx context.Context, token string) (*Principal, error)
 		return nil, errs.ErrUnauthenticated
 	}
 	idHash := hashSecret(token)
-	var uid int64
 	var seen, expires db.Time
-	err := s.db.R.QueryRowContext(ctx, `SELECT s.user_id, s.seen_at, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.id_hash=$1 AND u.disabled = FALSE`, idHash).Scan(&uid, &seen, &expires)
+	u, err := scanUser(withLeading(s.db.R.QueryRowContext(ctx, `SELECT s.seen_at, s.expires_at, `+userCols+` FROM sessions s
+		JOIN users u ON u.id = s.user_id LEFT JOIN bodies b ON b.id = u.body_id
+		WHERE s.id_hash=$1 AND u.disabled = FALSE`, idHash), &seen, &expires))
 	if err != nil {
 		return nil, errs.ErrUnauthenticated
 	}
@@ -138,8 +138,7 @@ func (s *Service) Session(ctx context.Context, token string) (*Principal, error)
 			return err
 		})
 	}
-	u, err := s.User(ctx, uid)
-	if err != nil {
+	if u.Roles, err = s.roles(ctx, u.ID); err != nil {
 		return nil, errs.ErrUnauthenticated
 	}
 	return &Principal{User: u, SessionID: idHash}, nil
@@ -245,10 +244,11 @@ func (s *Service) TokenPrincipal(ctx context.Context, secret string) (*Principal
 	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 100 {
 		return nil, errs.ErrUnauthenticated
 	}
-	var id, uid int64
+	var id int64
 	var exp, last db.Time
-	err := s.db.R.QueryRowContext(ctx, `SELECT t.id, t.user_id, t.expires_at, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.hash=$1 AND t.revoked_at IS NULL AND u.disabled = FALSE`, hashSecret(secret)).Scan(&id, &uid, &exp, &last)
+	u, err := scanUser(withLeading(s.db.R.QueryRowContext(ctx, `SELECT t.id, t.expires_at, t.last_used_at, `+userCols+` FROM api_tokens t
+		JOIN users u ON u.id = t.user_id LEFT JOIN bodies b ON b.id = u.body_id
+		WHERE t.hash=$1 AND t.revoked_at IS NULL AND u.disabled = FALSE`, hashSecret(secret)), &id, &exp, &last))
 	if err != nil {
 		return nil, errs.ErrUnauthenticated
 	}
@@ -261,12 +261,24 @@ func (s *Service) TokenPrincipal(ctx context.Context, secret string) (*Principal
 			return err
 		})
 	}
-	u, err := s.User(ctx, uid)
-	if err != nil {
+	if u.Roles, err = s.roles(ctx, u.ID); err != nil {
 		return nil, errs.ErrUnauthenticated
 	}
 	return &Principal{User: u, TokenID: id}, nil
 }
+
+// withLeading scans the columns before a user's columns into lead, so that a
+// session or token and its user come from one query.
+func withLeading(row *sql.Row, lead ...any) interface{ Scan(...any) error } {
+	return leadingScanner{row, lead}
+}
+
+type leadingScanner struct {
+	row  *sql.Row
+	lead []any
+}
+
+func (l leadingScanner) Scan(dest ...any) error { return l.row.Scan(append(l.lead, dest...)...) }
 
 type ctxKey struct{}
 
