@@ -26,15 +26,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"maps"
 	"math"
@@ -264,8 +260,7 @@ func benchCatalog(ctx context.Context, o benchOptions, stderr io.Writer) (_ *ben
 		return nil, err
 	}
 	rep.Others[0], rep.Postgres[0], cpu = othersSince(cpu)
-	indexDir := filepath.Join(s.Config.DataDir, "index", "catalog")
-	if rep.SizeAfterLoad, err = dirSize(indexDir); err != nil {
+	if rep.SizeAfterLoad, err = s.Catalog.IndexSize(); err != nil {
 		return nil, err
 	}
 
@@ -285,7 +280,7 @@ func benchCatalog(ctx context.Context, o benchOptions, stderr io.Writer) (_ *ben
 	}
 	rep.Rebuild = time.Since(start)
 	rep.Others[1], rep.Postgres[1], _ = othersSince(cpu)
-	if rep.SizeAfter, err = dirSize(indexDir); err != nil {
+	if rep.SizeAfter, err = s.Catalog.IndexSize(); err != nil {
 		return nil, err
 	}
 	rep.IndexDocs = s.Catalog.IndexStatus().Documents
@@ -348,37 +343,24 @@ func (b *bench) freshDatabase(ctx context.Context) (dsn, dataDir string, cleanup
 		}
 		return d, dir, cleanup, nil
 	case strings.HasPrefix(d, "postgres://"), strings.HasPrefix(d, "postgresql://"):
-		u, err := url.Parse(d)
+		dsn, drop, err := db.CreatePostgresDatabase(ctx, d, "xybench_")
 		if err != nil {
-			return "", "", cleanup, fmt.Errorf("bench: bad PostgreSQL URL: %w", errors.Unwrap(err))
-		}
-		admin, err := sql.Open("pgx", d)
-		if err != nil {
-			return "", "", cleanup, err
-		}
-		rnd := make([]byte, 6)
-		_, _ = rand.Read(rnd)
-		name := "xybench_" + hex.EncodeToString(rnd)
-		if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-			admin.Close()
-			return "", "", cleanup, fmt.Errorf("bench: create database: %w", err)
+			return "", "", cleanup, fmt.Errorf("bench: %w", err)
 		}
 		undo = append(undo, func() {
-			defer admin.Close()
 			if b.o.Keep {
-				fmt.Fprintf(b.log, "bench: kept database %s\n", name)
+				fmt.Fprintf(b.log, "bench: kept database %s\n", db.Redact(dsn))
 				return
 			}
-			if _, err := admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-				fmt.Fprintf(b.log, "bench: drop database %s: %v\n", name, err)
+			if err := drop(); err != nil {
+				fmt.Fprintf(b.log, "bench: drop database %s: %v\n", db.Redact(dsn), err)
 			}
 		})
-		u.Path = "/" + name
 		dir, err := tempDir()
 		if err != nil {
 			return "", "", cleanup, err
 		}
-		return u.String(), dir, cleanup, nil
+		return dsn, dir, cleanup, nil
 	}
 	return "", "", cleanup, fmt.Errorf("bench: unsupported --db %q: use sqlite:DIR or a postgres:// URL", db.Redact(b.o.DB))
 }
@@ -961,26 +943,6 @@ func (r *benchReport) markdown(w io.Writer) {
 		fmt.Fprintf(w, "Totals that differ where they should agree: %s.\n", strings.Join(bad, "; "))
 	}
 	fmt.Fprintln(w)
-}
-
-// dirSize is the size of the regular files under dir.
-func dirSize(dir string) (int64, error) {
-	var n int64
-	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) { // scorch removes merged segments meanwhile
-				return nil
-			}
-			return err
-		}
-		if d.Type().IsRegular() {
-			if info, err := d.Info(); err == nil {
-				n += info.Size()
-			}
-		}
-		return nil
-	})
-	return n, err
 }
 
 func mib(n int64) string { return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB" }

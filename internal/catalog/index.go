@@ -224,14 +224,7 @@ func (s *Service) searchQuery(p *auth.Principal, q SearchQuery) (search.Query, e
 // catalog.read, and every entry of the bodies whose catalog p edits (all
 // entries for reviewers). Items are returned without data items.
 func (s *Service) Search(ctx context.Context, p *auth.Principal, q SearchQuery) (SearchResult, error) {
-	if p != System && !p.Has(auth.PermCatalogRead) {
-		return SearchResult{}, errs.ErrForbidden
-	}
-	sq, err := s.searchQuery(p, q)
-	if err != nil {
-		return SearchResult{}, err
-	}
-	res, err := s.ix.Search(ctx, sq)
+	res, err := s.SearchIDs(ctx, p, q)
 	if err != nil {
 		return SearchResult{}, err
 	}
@@ -474,6 +467,10 @@ func (s *Service) IndexStatus() IndexStatus {
 	st.Documents, _ = s.ix.Count()
 	return st
 }
+
+// IndexSize returns the size of the live search index on disk (see
+// search.Index.SizeBytes).
+func (s *Service) IndexSize() (int64, error) { return s.ix.SizeBytes() }
 
 // StartRebuild starts rebuilding the index in the background (if no
 // rebuild runs) and returns its status; follow it with IndexStatus.

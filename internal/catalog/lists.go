@@ -514,7 +514,7 @@ func (s *Service) demandLinks(ctx context.Context, nm *names, ds []Demand) error
 	for i, d := range ds {
 		idx[d.ID], ids[i] = i, d.ID
 	}
-	q, args := inList(`SELECT l.demand_id, l.entry_id, e.code, v.name, e.provider_id, e.status, l.linked_by, l.linked_at
+	q, args := db.InList(`SELECT l.demand_id, l.entry_id, e.code, v.name, e.provider_id, e.status, l.linked_by, l.linked_at
 		FROM demand_links l JOIN entries e ON e.id = l.entry_id JOIN entry_versions v ON v.id = e.current_version_id
 		WHERE l.demand_id IN `, ids)
 	rows, err := s.db.R.QueryContext(ctx, q+` ORDER BY l.demand_id, l.linked_at, l.entry_id`, args...)

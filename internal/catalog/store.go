@@ -306,7 +306,7 @@ func (s *Service) loadEntries(ctx context.Context, q queryer, ids []int64, withI
 	if nm == nil {
 		nm = s.names()
 	}
-	query, args := inList(entrySelect+` WHERE e.id IN `, ids)
+	query, args := db.InList(entrySelect+` WHERE e.id IN `, ids)
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -367,7 +367,7 @@ func loadParts(ctx context.Context, q queryer, vids []int64) (map[int64]*version
 	if len(vids) == 0 {
 		return out, nil
 	}
-	query, args := inList(`SELECT version_id, name, en_name, data_type, length, required, is_key, sensitive, mask, code_list
+	query, args := db.InList(`SELECT version_id, name, en_name, data_type, length, required, is_key, sensitive, mask, code_list
 		FROM entry_items WHERE version_id IN `, vids)
 	rows, err := q.QueryContext(ctx, query+` ORDER BY version_id, pos`, args...)
 	if err != nil {
@@ -386,7 +386,7 @@ func loadParts(ctx context.Context, q queryer, vids []int64) (map[int64]*version
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	query, args = inList(`SELECT version_id, code FROM entry_related WHERE version_id IN `, vids)
+	query, args = db.InList(`SELECT version_id, code FROM entry_related WHERE version_id IN `, vids)
 	rows, err = q.QueryContext(ctx, query+` ORDER BY version_id, pos`, args...)
 	if err != nil {
 		return nil, err
@@ -424,7 +424,7 @@ func scanVersion(sc interface{ Scan(...any) error }) (Version, error) {
 func (s *Service) versions(ctx context.Context, q queryer, entryID int64, numbers ...int) ([]Version, error) {
 	query, args := versionSelect+` WHERE entry_id = $1`, []any{entryID}
 	if len(numbers) > 0 {
-		query += ` AND number IN ` + placeholders(2, len(numbers))
+		query += ` AND number IN ` + db.Placeholders(2, len(numbers))
 		for _, n := range numbers {
 			args = append(args, n)
 		}

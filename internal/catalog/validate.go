@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/org"
 	"xiangyun/internal/valid"
@@ -97,7 +98,7 @@ func (c *checker) exists(ctx context.Context, codes []string) map[string]bool {
 		for _, code := range ask {
 			c.codes[code] = false
 		}
-		q, args := inList(`SELECT code FROM entries WHERE code IN `, ask)
+		q, args := db.InList(`SELECT code FROM entries WHERE code IN `, ask)
 		if rows, err := c.s.db.R.QueryContext(ctx, q, args...); err == nil {
 			for rows.Next() {
 				var code string
@@ -402,27 +403,4 @@ func labels(set []Term) string {
 		out[i] = t.ZH
 	}
 	return strings.Join(out, "、")
-}
-
-// inList appends "($1, $2, …)" for vals to q.
-func inList[T any](q string, vals []T) (string, []any) {
-	args := make([]any, len(vals))
-	for i, v := range vals {
-		args[i] = v
-	}
-	return q + placeholders(1, len(vals)), args
-}
-
-// placeholders returns "($from, …)" with n placeholders.
-func placeholders(from, n int) string {
-	var b strings.Builder
-	b.WriteByte('(')
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("$" + strconv.Itoa(from+i))
-	}
-	b.WriteByte(')')
-	return b.String()
 }

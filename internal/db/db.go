@@ -10,7 +10,9 @@ package db
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -181,4 +183,57 @@ type Args []any
 func (a *Args) Add(v any) string {
 	*a = append(*a, v)
 	return "$" + strconv.Itoa(len(*a))
+}
+
+// InList appends "($1, $2, …)" for vals to q and returns the query with
+// vals as its arguments: an IN list whose length is known only at run time.
+func InList[T any](q string, vals []T) (string, []any) {
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	return q + Placeholders(1, len(vals)), args
+}
+
+// Placeholders returns "($from, …)" with n placeholders.
+func Placeholders(from, n int) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(from+i))
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+// CreatePostgresDatabase creates a database with a random name starting with
+// prefix on the PostgreSQL server of serverURL, for tests and benchmarks that
+// need a fresh one. It returns the new database's URL and drop, which removes
+// the database (closing any connections left to it).
+func CreatePostgresDatabase(ctx context.Context, serverURL, prefix string) (dsn string, drop func() error, err error) {
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return "", nil, fmt.Errorf("bad PostgreSQL URL: %w", errors.Unwrap(err))
+	}
+	admin, err := sql.Open("pgx", serverURL)
+	if err != nil {
+		return "", nil, err
+	}
+	rnd := make([]byte, 6)
+	_, _ = rand.Read(rnd)
+	name := prefix + hex.EncodeToString(rnd)
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("create database: %w", err)
+	}
+	drop = func() error {
+		defer admin.Close()
+		_, err := admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		return err
+	}
+	u.Path = "/" + name
+	return u.String(), drop, nil
 }

@@ -147,12 +147,9 @@ func loadLists(ctx context.Context, s Services, bodies []org.Body, entries []cat
 		// Link the first half to the body's published entry of that name,
 		// which completes them; the others stay open.
 		if i%2 == 0 {
-			for j, e := range entries {
-				if e.ProviderID == r.BodyID && j%20 < 12 && strings.Contains(e.Name, strings.TrimPrefix(d.name, "吉林省")) {
-					if _, err := s.Catalog.LinkResponsibility(ctx, catalog.System, r.ID, e.ID); err != nil {
-						return err
-					}
-					break
+			if e, ok := publishedNamed(entries, r.BodyID, strings.TrimPrefix(d.name, "吉林省")); ok {
+				if _, err := s.Catalog.LinkResponsibility(ctx, catalog.System, r.ID, e.ID); err != nil {
+					return err
 				}
 			}
 		}
@@ -174,14 +171,22 @@ func loadLists(ctx context.Context, s Services, bodies []org.Body, entries []cat
 		if d.match == "" {
 			continue
 		}
-		for j, e := range entries {
-			if j%20 < 12 && strings.Contains(e.Name, d.match) {
-				if _, err := s.Catalog.LinkDemand(ctx, catalog.System, dm.ID, e.ID, false); err != nil {
-					return err
-				}
-				break
+		if e, ok := publishedNamed(entries, 0, d.match); ok {
+			if _, err := s.Catalog.LinkDemand(ctx, catalog.System, dm.ID, e.ID, false); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// publishedNamed finds a published demo entry (12 of every 20, see
+// loadCatalog) whose name contains name, of the given provider (0: any).
+func publishedNamed(entries []catalog.Entry, provider int64, name string) (catalog.Entry, bool) {
+	for j, e := range entries {
+		if j%20 < 12 && (provider == 0 || e.ProviderID == provider) && strings.Contains(e.Name, name) {
+			return e, true
+		}
+	}
+	return catalog.Entry{}, false
 }

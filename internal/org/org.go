@@ -30,14 +30,18 @@ const (
 	KindUtility     Kind = "utility"     // 公用企事业单位 [003 §51]
 )
 
-// Kinds lists the kinds with their Chinese names.
+// Kinds lists the kinds with their Chinese and English names.
 var Kinds = []struct {
-	Kind Kind
-	ZH   string
-}{{KindAgency, "行政机关"}, {KindInstitution, "事业单位"}, {KindUtility, "公用企事业单位"}}
+	Kind   Kind
+	ZH, EN string
+}{{KindAgency, "行政机关", "Administrative agency"}, {KindInstitution, "事业单位", "Public institution"}, {KindUtility, "公用企事业单位", "Public utility"}}
 
-// Sectors are the utility sectors named in 003 §51.
-var Sectors = map[string]string{"water": "供水", "power": "供电", "gas": "供气", "heat": "供热", "telecom": "通信", "transport": "公共交通"}
+// Sector is a utility sector.
+type Sector struct{ Code, ZH, EN string }
+
+// Sectors are the utility sectors named in 003 §51, in display order.
+var Sectors = []Sector{{"water", "供水", "Water supply"}, {"power", "供电", "Power supply"}, {"gas", "供气", "Gas supply"},
+	{"heat", "供热", "Heating"}, {"telecom", "通信", "Telecommunications"}, {"transport", "公共交通", "Public transport"}}
 
 // Region is an administrative division.
 type Region struct {
@@ -156,7 +160,7 @@ func (s *Service) checkBody(ctx context.Context, in *BodyInput, selfID int64) er
 	case KindAgency, KindInstitution:
 		in.Sector = ""
 	case KindUtility:
-		if _, ok := Sectors[in.Sector]; !ok {
+		if !slices.ContainsFunc(Sectors, func(x Sector) bool { return x.Code == in.Sector }) {
 			fs.Add("sector", "org.sector", "公用企事业单位须选择行业（供水、供电、供气、供热、通信、公共交通）", "a utility needs a sector: water, power, gas, heat, telecom or transport")
 		}
 	default:
@@ -278,12 +282,8 @@ func (s *Service) Body(ctx context.Context, id int64) (Body, error) {
 func (s *Service) BodiesByID(ctx context.Context, ids []int64) (map[int64]Body, error) {
 	out := make(map[int64]Body, len(ids))
 	for chunk := range slices.Chunk(ids, 500) {
-		var args db.Args
-		marks := make([]string, len(chunk))
-		for i, id := range chunk {
-			marks[i] = args.Add(id)
-		}
-		rows, err := s.db.R.QueryContext(ctx, `SELECT `+bodyCols+` FROM bodies b LEFT JOIN regions r ON r.code = b.region_code WHERE b.id IN (`+strings.Join(marks, ", ")+`)`, args...)
+		q, args := db.InList(`SELECT `+bodyCols+` FROM bodies b LEFT JOIN regions r ON r.code = b.region_code WHERE b.id IN `, chunk)
+		rows, err := s.db.R.QueryContext(ctx, q, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -310,12 +310,8 @@ func (s *Service) RegionNames(ctx context.Context, codes []string) (map[string]s
 	if len(codes) == 0 {
 		return out, nil
 	}
-	var args db.Args
-	marks := make([]string, len(codes))
-	for i, c := range codes {
-		marks[i] = args.Add(c)
-	}
-	rows, err := s.db.R.QueryContext(ctx, `SELECT code, name FROM regions WHERE code IN (`+strings.Join(marks, ", ")+`)`, args...)
+	q, args := db.InList(`SELECT code, name FROM regions WHERE code IN `, codes)
+	rows, err := s.db.R.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

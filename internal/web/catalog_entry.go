@@ -202,40 +202,19 @@ func (c *Console) catalogDiff(w http.ResponseWriter, r *http.Request) {
 	pg := c.page(r, e.Name, catalogNav(r))
 	v := c.vocab(pg.Lang)
 	d := &diffData{V: v, E: e, Diff: df, Versions: vs}
-	// An added or removed data item comes as a one-line summary in
-	// Chinese; describe it again from the versions, in the page's language.
-	content := func(n int) *catalog.Content {
-		for i := range vs {
-			if vs[i].Number == n {
-				return &vs[i].Content
-			}
-		}
-		return nil
-	}
-	item := func(n int, name string) *catalog.Item {
-		if c := content(n); c != nil {
-			for i := range c.Items {
-				if c.Items[i].Name == name {
-					return &c.Items[i]
-				}
-			}
-		}
-		return nil
-	}
 	for _, ch := range df.Changes {
 		label := ch.Label
 		if pg.Lang == "en" && ch.LabelEN != "" {
 			label = ch.LabelEN
 		}
 		row := diffRow{Label: label, Old: v.diffValue(ch.Field, ch.Old), New: v.diffValue(ch.Field, ch.New)}
-		if name, ok := strings.CutPrefix(ch.Field, "items["); ok && strings.HasSuffix(name, "]") {
-			name = strings.TrimSuffix(name, "]")
-			if it := item(df.From, name); it != nil && ch.Old != "" {
-				row.Old = v.describeItem(it)
-			}
-			if it := item(df.To, name); it != nil && ch.New != "" {
-				row.New = v.describeItem(it)
-			}
+		// An added or removed data item comes whole beside a one-line
+		// Chinese summary; describe it in the page's language.
+		if ch.Item != nil && ch.Old != "" {
+			row.Old = v.describeItem(ch.Item)
+		}
+		if ch.Item != nil && ch.New != "" {
+			row.New = v.describeItem(ch.Item)
 		}
 		d.Rows = append(d.Rows, row)
 	}

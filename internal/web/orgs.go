@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
 
 	"xiangyun/internal/auth"
@@ -26,21 +25,11 @@ type regionNode struct {
 	Children []*regionNode
 }
 
-// kindEN and sectorEN name the kinds of body and the utility sectors in
-// English; package org carries only their Chinese names.
-var kindEN = map[org.Kind]string{org.KindAgency: "Administrative agency", org.KindInstitution: "Public institution", org.KindUtility: "Public utility"}
-
-var sectorEN = map[string]string{"water": "Water supply", "power": "Power supply", "gas": "Gas supply", "heat": "Heating",
-	"telecom": "Telecommunications", "transport": "Public transport"}
-
 // kindLabel names a kind of body in lang.
 func kindLabel(k org.Kind, lang string) string {
 	for _, x := range org.Kinds {
 		if x.Kind == k {
-			if en, ok := kindEN[k]; ok && lang == "en" {
-				return en
-			}
-			return x.ZH
+			return pick(lang, x.ZH, x.EN)
 		}
 	}
 	return string(k)
@@ -54,22 +43,12 @@ func (c *Console) kindOpts(pg *Page) []kindOpt {
 	return out
 }
 
-// sectorOpts lists the utility sectors in a fixed order with their names
-// in the page's language.
+// sectorOpts lists the utility sectors with their names in the page's
+// language.
 func sectorOpts(pg *Page) []kindOpt {
 	var out []kindOpt
-	for _, code := range []string{"water", "power", "gas", "heat", "telecom", "transport"} {
-		zh, ok := org.Sectors[code]
-		if !ok {
-			continue
-		}
-		out = append(out, kindOpt{code, pg.T(zh, sectorEN[code])})
-	}
-	// Any sector package org knows that this list does not.
-	for code, zh := range org.Sectors {
-		if !slices.ContainsFunc(out, func(k kindOpt) bool { return k.Code == code }) {
-			out = append(out, kindOpt{code, zh})
-		}
+	for _, x := range org.Sectors {
+		out = append(out, kindOpt{x.Code, pg.T(x.ZH, x.EN)})
 	}
 	return out
 }

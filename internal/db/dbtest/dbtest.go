@@ -3,10 +3,6 @@ package dbtest
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"testing"
 
@@ -34,27 +30,12 @@ func TestDSNs(t testing.TB) map[db.Dialect]func(t testing.TB) string {
 // and drops it when the test ends; it returns the new database's URL.
 func FreshPostgres(t testing.TB, base string) string {
 	t.Helper()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "xytest_" + hex.EncodeToString(b)
-	admin, err := sql.Open("pgx", base)
+	dsn, drop, err := db.CreatePostgresDatabase(context.Background(), base, "xytest_")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := admin.ExecContext(context.Background(), "CREATE DATABASE "+name); err != nil {
-		admin.Close()
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	t.Cleanup(func() { _ = drop() })
+	return dsn
 }
 
 // Open opens the named store of dsn and closes it when the test ends.
