@@ -203,10 +203,13 @@ func op[I, O any](a *API, method, path, action string, perm auth.Permission, sum
 			a.Authn.Record(c, action+".denied", pr.Status)
 			return
 		}
-		next(ctx)
-		if write {
-			a.Authn.Record(c, action, ctx.Status())
+		if !write {
+			next(ctx)
+			return
 		}
+		ctx = huma.WithContext(ctx, a.Authn.Audited(c, action))
+		next(ctx)
+		a.Authn.Record(ctx.Context(), action, ctx.Status())
 	}}
 	huma.Register(a.h, o, func(ctx context.Context, in *I) (*O, error) {
 		out, err := h(ctx, in)

@@ -46,6 +46,7 @@ func newCatalogEnv(t *testing.T, dsn string) *catalogEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	log.Watch(control)
 	orgs, err := org.Open(ctx, control)
 	if err != nil {
 		t.Fatal(err)

@@ -46,6 +46,7 @@ func newIOServer(t *testing.T, dsn string) *ioServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	alog.Watch(store)
 	orgs, err := org.Open(ctx, store)
 	if err != nil {
 		t.Fatal(err)

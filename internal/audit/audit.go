@@ -61,6 +61,7 @@ type Entry struct {
 type Log struct {
 	db  *db.DB
 	key Key
+	src sources
 }
 
 //go:embed migrations/sqlite migrations/postgres
@@ -98,7 +99,7 @@ func Open(ctx context.Context, store *db.DB, key Key) (*Log, error) {
 		if err != nil {
 			return nil, err
 		}
-		err = store.Tx(ctx, func(tx *sql.Tx) error {
+		err = store.Tx(ctx, func(tx *db.Tx) error {
 			_, err := tx.ExecContext(ctx, `INSERT INTO audit_head (id, size, root, note, updated)
 				VALUES (1, 0, $1, $2, $3) ON CONFLICT (id) DO NOTHING`,
 				hexHash(root), signed, db.Now())
@@ -116,15 +117,17 @@ func Open(ctx context.Context, store *db.DB, key Key) (*Log, error) {
 // UTF-8. Action is required; an empty Outcome means success and an empty
 // Actor of ActorID 0 means "anonymous".
 func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
-	out, err := l.appendAll(ctx, []Entry{e})
+	out, err := l.appendAll(ctx, []Entry{e}, nil)
 	if err != nil {
 		return Entry{}, err
 	}
 	return out[0], nil
 }
 
-// appendAll appends entries in one transaction, in order.
-func (l *Log) appendAll(ctx context.Context, entries []Entry) ([]Entry, error) {
+// appendAll appends entries in one transaction, in order. origins, when not
+// nil, gives each entry's outbox origin (or ""); an entry whose origin is
+// already in the log is skipped. It returns the entries appended.
+func (l *Log) appendAll(ctx context.Context, entries []Entry, origins []string) ([]Entry, error) {
 	if l.key.Signer == nil {
 		return nil, ErrReadOnly
 	}
@@ -139,7 +142,9 @@ func (l *Log) appendAll(ctx context.Context, entries []Entry) ([]Entry, error) {
 			return nil, fmt.Errorf("audit: detail: %w", err)
 		}
 	}
-	err := l.db.Tx(ctx, func(tx *sql.Tx) error {
+	var appended []Entry
+	ctx = db.WithCommitHook(ctx, nil) // the log's own writes are not audited changes
+	err := l.db.Tx(ctx, func(tx *db.Tx) error {
 		q := "SELECT size FROM audit_head WHERE id = 1"
 		if l.db.Dialect == db.Postgres {
 			q += " FOR UPDATE" // serialise appenders across processes
@@ -148,8 +153,20 @@ func (l *Log) appendAll(ctx context.Context, entries []Entry) ([]Entry, error) {
 		if err := tx.QueryRowContext(ctx, q).Scan(&size); err != nil {
 			return err
 		}
-		hr := &txHashReader{ctx: ctx, tx: tx, cache: make(map[int64]tlog.Hash)}
+		hr := &txHashReader{ctx: ctx, tx: tx.Tx, cache: make(map[int64]tlog.Hash)}
+		appended = appended[:0]
 		for i := range out {
+			var origin *string
+			if origins != nil && origins[i] != "" {
+				var seen int
+				if err := tx.QueryRow("SELECT COUNT(*) FROM audit_records WHERE origin = $1", origins[i]).Scan(&seen); err != nil {
+					return err
+				}
+				if seen > 0 {
+					continue
+				}
+				origin = &origins[i]
+			}
 			e := &out[i]
 			e.Seq = size
 			h := leafHash(e)
@@ -158,12 +175,13 @@ func (l *Log) appendAll(ctx context.Context, entries []Entry) ([]Entry, error) {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO audit_records
-				(seq, time, actor_id, actor, action, object, outcome, ip, request_id, detail, leaf_hash)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+				(seq, time, actor_id, actor, action, object, outcome, ip, request_id, detail, leaf_hash, origin)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 				e.Seq, db.Time{Time: e.Time}, e.ActorID, e.Actor, e.Action, e.Object,
-				e.Outcome, e.IP, e.RequestID, details[i], hexHash(h)); err != nil {
+				e.Outcome, e.IP, e.RequestID, details[i], hexHash(h), origin); err != nil {
 				return err
 			}
+			appended = append(appended, *e)
 			if err := hr.store(tlog.StoredHashIndex(0, size), hashes); err != nil {
 				return err
 			}
@@ -173,7 +191,7 @@ func (l *Log) appendAll(ctx context.Context, entries []Entry) ([]Entry, error) {
 				if err != nil {
 					return err
 				}
-				if err := l.saveCheckpoint(ctx, tx, size, root); err != nil {
+				if err := l.saveCheckpoint(ctx, tx.Tx, size, root); err != nil {
 					return err
 				}
 			}
@@ -193,7 +211,7 @@ func (l *Log) appendAll(ctx context.Context, entries []Entry) ([]Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit: append: %w", err)
 	}
-	return out, nil
+	return appended, nil
 }
 
 // normalize validates e and brings it to the form that is stored and hashed.
@@ -257,7 +275,7 @@ func (l *Log) saveCheckpoint(ctx context.Context, tx *sql.Tx, size int64, root t
 // Checkpoint saves the current tree head as a checkpoint, so that later
 // verification can bound a rewrite to the records after it.
 func (l *Log) Checkpoint(ctx context.Context) error {
-	err := l.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := l.db.Tx(ctx, func(tx *db.Tx) error {
 		var (
 			size       int64
 			root, text string

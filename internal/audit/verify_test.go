@@ -26,7 +26,7 @@ func fill(t testing.TB, l *Log, n int) {
 				IP: "192.0.2.1", RequestID: fmt.Sprintf("req-%d", i), Detail: map[string]string{"rows": fmt.Sprint(i * 3)},
 			})
 		}
-		if _, err := l.appendAll(context.Background(), batch); err != nil {
+		if _, err := l.appendAll(context.Background(), batch, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -214,7 +214,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 	}
 	now := db.Now()
 	var id int64
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *db.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO users(username, display_name, body_id, email, phone, password_hash, password_at, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7) RETURNING id`,
 			in.Username, in.DisplayName, in.BodyID, in.Email, in.Phone, HashPassword(in.Password), now).Scan(&id)
@@ -238,7 +238,7 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, in UserInput) (User,
 	if err := s.checkUser(ctx, &in, false); err != nil {
 		return User{}, err
 	}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.db.Tx(ctx, func(tx *db.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE users SET display_name=$1, body_id=$2, email=$3, phone=$4, updated_at=$5 WHERE id=$6`,
 			in.DisplayName, in.BodyID, in.Email, in.Phone, db.Now(), id)
 		return err
@@ -258,7 +258,7 @@ func (s *Service) SetPassword(ctx context.Context, id int64, pw string) error {
 	if err := CheckPasswordPolicy(u.Username, pw); err != nil {
 		return err
 	}
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+	return s.db.Tx(ctx, func(tx *db.Tx) error {
 		now := db.Now()
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash=$1, password_at=$2, updated_at=$2, failed_count=0, locked_until=NULL WHERE id=$3`, HashPassword(pw), now, id); err != nil {
 			return err
@@ -288,7 +288,7 @@ func (s *Service) SetDisabled(ctx context.Context, id int64, disabled bool) (Use
 	if _, err := s.User(ctx, id); err != nil {
 		return User{}, err
 	}
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *db.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled=$1, updated_at=$2 WHERE id=$3`, disabled, db.Now(), id); err != nil {
 			return err
 		}
@@ -307,7 +307,7 @@ func (s *Service) SetDisabled(ctx context.Context, id int64, disabled bool) (Use
 
 // Unlock clears a lock-out after failed logins.
 func (s *Service) Unlock(ctx context.Context, id int64) error {
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+	return s.db.Tx(ctx, func(tx *db.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE users SET failed_count=0, locked_until=NULL WHERE id=$1`, id)
 		return err
 	})
@@ -346,7 +346,7 @@ func (s *Service) GrantRole(ctx context.Context, granter, id int64, r Role, body
 	if granter == id {
 		return errs.Forbidden("role.self_grant", "不能给自己授予角色", "you cannot grant roles to yourself")
 	}
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+	return s.db.Tx(ctx, func(tx *db.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO user_roles(user_id, role, body_id, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (user_id, role, body_id) DO NOTHING`, id, r, bodyID, nullInt(granter), db.Now())
 		return err
@@ -359,7 +359,7 @@ func (s *Service) RevokeRole(ctx context.Context, revoker, id int64, r Role, bod
 		return errs.Forbidden("role.self_revoke", "不能撤销自己的角色", "you cannot revoke your own roles")
 	}
 	var n int64
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *db.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM user_roles WHERE user_id=$1 AND role=$2 AND body_id=$3`, id, r, bodyID)
 		if err == nil {
 			n, _ = res.RowsAffected()

@@ -78,7 +78,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip string) (tok
 			until = db.Time{Time: now.Add(s.policy.LockFor)}
 			failed = 0
 		}
-		_ = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		_ = s.db.Tx(ctx, func(tx *db.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE users SET failed_count=$1, locked_until=$2 WHERE id=$3`, failed, until, id)
 			return err
 		})
@@ -92,7 +92,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip string) (tok
 	}
 	token, idHash := newSecret("")
 	t := db.Now()
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.db.Tx(ctx, func(tx *db.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_count=0, locked_until=NULL, last_login_at=$1 WHERE id=$2`, t, id); err != nil {
 			return err
 		}
@@ -133,7 +133,7 @@ func (s *Service) Session(ctx context.Context, token string) (*Principal, error)
 	// Record use at most once a minute (a tenth of the idle limit when that
 	// is shorter): a write per request would make every page view a write.
 	if now.Sub(seen.Time) > min(time.Minute, s.policy.SessionIdle/10) {
-		_ = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		_ = s.db.Tx(ctx, func(tx *db.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE sessions SET seen_at=$1 WHERE id_hash=$2`, db.Now(), idHash)
 			return err
 		})
@@ -146,7 +146,7 @@ func (s *Service) Session(ctx context.Context, token string) (*Principal, error)
 
 // Logout ends a session.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+	return s.db.Tx(ctx, func(tx *db.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash=$1`, hashSecret(token))
 		return err
 	})
@@ -180,7 +180,7 @@ func (s *Service) CreateToken(ctx context.Context, userID int64, name string, tt
 		exp = db.Time{Time: now.Add(ttl)}
 	}
 	var id int64
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *db.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO api_tokens(user_id, name, prefix, hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 			userID, name, secret[:len(tokenPrefix)+6], hash, now, exp).Scan(&id)
 	})
@@ -226,7 +226,7 @@ func (s *Service) Tokens(ctx context.Context, userID int64) ([]Token, error) {
 // RevokeToken revokes one of the user's tokens at once.
 func (s *Service) RevokeToken(ctx context.Context, userID, tokenID int64) error {
 	var n int64
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *db.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at=$1 WHERE id=$2 AND user_id=$3 AND revoked_at IS NULL`, db.Now(), tokenID, userID)
 		if err == nil {
 			n, _ = res.RowsAffected()
@@ -256,7 +256,7 @@ func (s *Service) TokenPrincipal(ctx context.Context, secret string) (*Principal
 		return nil, errs.ErrUnauthenticated
 	}
 	if time.Since(last.Time) > time.Minute {
-		_ = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		_ = s.db.Tx(ctx, func(tx *db.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET last_used_at=$1 WHERE id=$2`, db.Now(), id)
 			return err
 		})

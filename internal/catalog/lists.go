@@ -115,9 +115,9 @@ func (s *Service) CreateResponsibility(ctx context.Context, p *auth.Principal, i
 	_, by := actor(p)
 	now := dbTime(s.clock())
 	var id int64
-	err := s.tx(ctx, func(w *txw) error {
+	err := s.db.Tx(ctx, func(w *db.Tx) error {
 		var entry sql.NullInt64
-		err := w.row(`SELECT e.id FROM entries e JOIN entry_versions v ON v.id = e.published_version_id
+		err := w.QueryRow(`SELECT e.id FROM entries e JOIN entry_versions v ON v.id = e.published_version_id
 			WHERE e.provider_id = $1 AND v.name = $2 AND e.status = 'published' ORDER BY e.id LIMIT 1`, in.BodyID, in.Name).Scan(&entry)
 		if err != nil && !isNoRows(err) {
 			return err
@@ -126,7 +126,7 @@ func (s *Service) CreateResponsibility(ctx context.Context, p *auth.Principal, i
 		if entry.Valid {
 			status, done = RespDone, now
 		}
-		return w.row(`INSERT INTO responsibility_list(body_id, name, basis, due, note, entry_id, status, created_by, created_at, updated_at, completed_at)
+		return w.QueryRow(`INSERT INTO responsibility_list(body_id, name, basis, due, note, entry_id, status, created_by, created_at, updated_at, completed_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING id`,
 			in.BodyID, in.Name, in.Basis, in.Due, in.Note, entry, status, by, now, done).Scan(&id)
 	})
@@ -150,12 +150,12 @@ func (s *Service) UpdateResponsibility(ctx context.Context, p *auth.Principal, i
 		return Responsibility{}, err
 	}
 	now := dbTime(s.clock())
-	err = s.tx(ctx, func(w *txw) error {
+	err = s.db.Tx(ctx, func(w *db.Tx) error {
 		entry := any(nil)
 		if cur.EntryID != 0 && in.BodyID == cur.BodyID {
 			entry = cur.EntryID
 		}
-		if err := w.exec(`UPDATE responsibility_list SET body_id = $1, name = $2, basis = $3, due = $4, note = $5, entry_id = $6, updated_at = $7
+		if err := w.Run(`UPDATE responsibility_list SET body_id = $1, name = $2, basis = $3, due = $4, note = $5, entry_id = $6, updated_at = $7
 			WHERE id = $8`, in.BodyID, in.Name, in.Basis, in.Due, in.Note, entry, now, id); err != nil {
 			return err
 		}
@@ -168,19 +168,19 @@ func (s *Service) UpdateResponsibility(ctx context.Context, p *auth.Principal, i
 }
 
 // respStatus recomputes an item's status from its link (or cancels it).
-func (s *Service) respStatus(w *txw, id int64, cancelled bool, now db.Time) error {
+func (s *Service) respStatus(w *db.Tx, id int64, cancelled bool, now db.Time) error {
 	if cancelled {
-		return w.exec(`UPDATE responsibility_list SET status = 'cancelled', updated_at = $1 WHERE id = $2`, now, id)
+		return w.Run(`UPDATE responsibility_list SET status = 'cancelled', updated_at = $1 WHERE id = $2`, now, id)
 	}
 	var published bool
-	err := w.row(`SELECT COUNT(*) > 0 FROM responsibility_list r JOIN entries e ON e.id = r.entry_id WHERE r.id = $1 AND e.status = 'published'`, id).Scan(&published)
+	err := w.QueryRow(`SELECT COUNT(*) > 0 FROM responsibility_list r JOIN entries e ON e.id = r.entry_id WHERE r.id = $1 AND e.status = 'published'`, id).Scan(&published)
 	if err != nil {
 		return err
 	}
 	if published {
-		return w.exec(`UPDATE responsibility_list SET status = 'done', completed_at = COALESCE(completed_at, $1), updated_at = $1 WHERE id = $2`, now, id)
+		return w.Run(`UPDATE responsibility_list SET status = 'done', completed_at = COALESCE(completed_at, $1), updated_at = $1 WHERE id = $2`, now, id)
 	}
-	return w.exec(`UPDATE responsibility_list SET status = 'pending', completed_at = NULL, updated_at = $1 WHERE id = $2`, now, id)
+	return w.Run(`UPDATE responsibility_list SET status = 'pending', completed_at = NULL, updated_at = $1 WHERE id = $2`, now, id)
 }
 
 // LinkResponsibility links an item to the entry that fulfils it (0
@@ -209,12 +209,12 @@ func (s *Service) LinkResponsibility(ctx context.Context, p *auth.Principal, id,
 		}
 	}
 	now := dbTime(s.clock())
-	err = s.tx(ctx, func(w *txw) error {
+	err = s.db.Tx(ctx, func(w *db.Tx) error {
 		var entry any
 		if entryID != 0 {
 			entry = entryID
 		}
-		if err := w.exec(`UPDATE responsibility_list SET entry_id = $1, updated_at = $2 WHERE id = $3`, entry, now, id); err != nil {
+		if err := w.Run(`UPDATE responsibility_list SET entry_id = $1, updated_at = $2 WHERE id = $3`, entry, now, id); err != nil {
 			return err
 		}
 		return s.respStatus(w, id, false, now)
@@ -366,8 +366,8 @@ func (s *Service) CreateDemand(ctx context.Context, p *auth.Principal, in Demand
 	_, by := actor(p)
 	now := dbTime(s.clock())
 	var id int64
-	err := s.tx(ctx, func(w *txw) error {
-		return w.row(`INSERT INTO demand_list(body_id, title, description, items, status, created_by, created_at, updated_at)
+	err := s.db.Tx(ctx, func(w *db.Tx) error {
+		return w.QueryRow(`INSERT INTO demand_list(body_id, title, description, items, status, created_by, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`, in.BodyID, in.Title, in.Description, in.Items, DemandOpen, by, now).Scan(&id)
 	})
 	if err != nil {
@@ -391,8 +391,8 @@ func (s *Service) UpdateDemand(ctx context.Context, p *auth.Principal, id int64,
 	if err := s.checkDemand(ctx, &in); err != nil {
 		return Demand{}, err
 	}
-	err = s.tx(ctx, func(w *txw) error {
-		return w.exec(`UPDATE demand_list SET body_id = $1, title = $2, description = $3, items = $4, updated_at = $5 WHERE id = $6`,
+	err = s.db.Tx(ctx, func(w *db.Tx) error {
+		return w.Run(`UPDATE demand_list SET body_id = $1, title = $2, description = $3, items = $4, updated_at = $5 WHERE id = $6`,
 			in.BodyID, in.Title, in.Description, in.Items, dbTime(s.clock()), id)
 	})
 	if err != nil {
@@ -421,11 +421,11 @@ func (s *Service) CloseDemand(ctx context.Context, p *auth.Principal, id int64, 
 		return Demand{}, err
 	}
 	now := dbTime(s.clock())
-	err = s.tx(ctx, func(w *txw) error {
+	err = s.db.Tx(ctx, func(w *db.Tx) error {
 		if !reopen {
-			return w.exec(`UPDATE demand_list SET status = 'closed', close_reason = $1, updated_at = $2 WHERE id = $3`, reason, now, id)
+			return w.Run(`UPDATE demand_list SET status = 'closed', close_reason = $1, updated_at = $2 WHERE id = $3`, reason, now, id)
 		}
-		if err := w.exec(`UPDATE demand_list SET status = 'open', close_reason = '', updated_at = $1 WHERE id = $2`, now, id); err != nil {
+		if err := w.Run(`UPDATE demand_list SET status = 'open', close_reason = '', updated_at = $1 WHERE id = $2`, now, id); err != nil {
 			return err
 		}
 		return syncDemands(w, `id = $1`, id, now)
@@ -457,12 +457,12 @@ func (s *Service) LinkDemand(ctx context.Context, p *auth.Principal, id, entryID
 	}
 	_, by := actor(p)
 	now := dbTime(s.clock())
-	err = s.tx(ctx, func(w *txw) error {
+	err = s.db.Tx(ctx, func(w *db.Tx) error {
 		var err error
 		if unlink {
-			err = w.exec(`DELETE FROM demand_links WHERE demand_id = $1 AND entry_id = $2`, id, entryID)
+			err = w.Run(`DELETE FROM demand_links WHERE demand_id = $1 AND entry_id = $2`, id, entryID)
 		} else {
-			err = w.exec(`INSERT INTO demand_links(demand_id, entry_id, linked_by, linked_at) VALUES ($1, $2, $3, $4)
+			err = w.Run(`INSERT INTO demand_links(demand_id, entry_id, linked_by, linked_at) VALUES ($1, $2, $3, $4)
 				ON CONFLICT (demand_id, entry_id) DO NOTHING`, id, entryID, by, now)
 		}
 		if err != nil {

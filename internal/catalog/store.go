@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,62 +12,6 @@ import (
 	"xiangyun/internal/ident"
 	"xiangyun/internal/org"
 )
-
-// txw wraps a write transaction and caches its prepared statements, so that
-// a batch of thousands of entries prepares each statement once.
-type txw struct {
-	ctx   context.Context
-	tx    *sql.Tx
-	stmts map[string]*sql.Stmt
-}
-
-func newTxw(ctx context.Context, tx *sql.Tx) *txw {
-	return &txw{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}}
-}
-
-func (w *txw) stmt(q string) (*sql.Stmt, error) {
-	if st, ok := w.stmts[q]; ok {
-		return st, nil
-	}
-	st, err := w.tx.PrepareContext(w.ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	w.stmts[q] = st
-	return st, nil
-}
-
-func (w *txw) exec(q string, args ...any) error {
-	st, err := w.stmt(q)
-	if err != nil {
-		return err
-	}
-	_, err = st.ExecContext(w.ctx, args...)
-	return err
-}
-
-func (w *txw) row(q string, args ...any) *sql.Row {
-	st, err := w.stmt(q)
-	if err != nil {
-		return w.tx.QueryRowContext(w.ctx, q, args...) // reports the same error on Scan
-	}
-	return st.QueryRowContext(w.ctx, args...)
-}
-
-func (w *txw) close() {
-	for _, st := range w.stmts {
-		st.Close()
-	}
-}
-
-// tx runs fn in a write transaction with a statement cache.
-func (s *Service) tx(ctx context.Context, fn func(w *txw) error) error {
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		w := newTxw(ctx, tx)
-		defer w.close()
-		return fn(w)
-	})
-}
 
 // forUpdate locks the selected row on PostgreSQL; SQLite has one writer.
 func (s *Service) forUpdate() string {
@@ -82,9 +25,9 @@ func (s *Service) forUpdate() string {
 // code: the classification code, "/", the six-digit sequence number. The
 // counter row is incremented in the caller's transaction, which serialises
 // concurrent writers on both backends.
-func nextCode(w *txw, class string) (string, error) {
+func nextCode(w *db.Tx, class string) (string, error) {
 	var n int64
-	err := w.row(`INSERT INTO class_sequences(class, last) VALUES ($1, 1)
+	err := w.QueryRow(`INSERT INTO class_sequences(class, last) VALUES ($1, 1)
 		ON CONFLICT (class) DO UPDATE SET last = class_sequences.last + 1 RETURNING last`, class).Scan(&n)
 	if err != nil {
 		return "", err
@@ -110,12 +53,12 @@ func contentArgs(c *Content) []any {
 }
 
 // insertVersion writes a version with its items and related codes.
-func insertVersion(w *txw, entryID int64, number int, status string, c *Content, p *auth.Principal, reason string, now db.Time) (int64, error) {
+func insertVersion(w *db.Tx, entryID int64, number int, status string, c *Content, p *auth.Principal, reason string, now db.Time) (int64, error) {
 	aid, aname := actor(p)
 	args := append([]any{entryID, number, status}, contentArgs(c)...)
 	args = append(args, aid, aname, reason, now)
 	var id int64
-	err := w.row(`INSERT INTO entry_versions(entry_id, number, status, `+contentCols+`, author_id, author, reason, created_at, updated_at)
+	err := w.QueryRow(`INSERT INTO entry_versions(entry_id, number, status, `+contentCols+`, author_id, author, reason, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20) RETURNING id`, args...).Scan(&id)
 	if err != nil {
 		return 0, err
@@ -124,18 +67,18 @@ func insertVersion(w *txw, entryID int64, number int, status string, c *Content,
 }
 
 // updateVersion replaces a draft version's content in place.
-func updateVersion(w *txw, versionID int64, c *Content, now db.Time) error {
+func updateVersion(w *db.Tx, versionID int64, c *Content, now db.Time) error {
 	args := append(contentArgs(c), now, versionID)
-	err := w.exec(`UPDATE entry_versions SET name=$1, class=$2, abstract=$3, format_class=$4, format_type=$5, share_type=$6,
+	err := w.Run(`UPDATE entry_versions SET name=$1, class=$2, abstract=$3, format_class=$4, format_type=$5, share_type=$6,
 		share_condition=$7, share_method=$8, share_channel=$9, open_type=$10, open_condition=$11, cycle=$12, grade=$13, updated_at=$14
 		WHERE id=$15`, args...)
 	if err != nil {
 		return err
 	}
-	if err := w.exec(`DELETE FROM entry_items WHERE version_id = $1`, versionID); err != nil {
+	if err := w.Run(`DELETE FROM entry_items WHERE version_id = $1`, versionID); err != nil {
 		return err
 	}
-	if err := w.exec(`DELETE FROM entry_related WHERE version_id = $1`, versionID); err != nil {
+	if err := w.Run(`DELETE FROM entry_related WHERE version_id = $1`, versionID); err != nil {
 		return err
 	}
 	return writeParts(w, versionID, c)
@@ -144,7 +87,7 @@ func updateVersion(w *txw, versionID int64, c *Content, now db.Time) error {
 // itemsPerInsert bounds the rows of one multi-row INSERT of items.
 const itemsPerInsert = 50
 
-func writeParts(w *txw, versionID int64, c *Content) error {
+func writeParts(w *db.Tx, versionID int64, c *Content) error {
 	for start := 0; start < len(c.Items); start += itemsPerInsert {
 		chunk := c.Items[start:min(start+itemsPerInsert, len(c.Items))]
 		var b strings.Builder
@@ -158,12 +101,12 @@ func writeParts(w *txw, versionID int64, c *Content) error {
 			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
 			args = append(args, versionID, start+i, it.Name, it.EnName, it.DataType, it.Length, it.Required, it.Key, it.Sensitive, it.Mask, it.CodeList)
 		}
-		if err := w.exec(b.String(), args...); err != nil {
+		if err := w.Run(b.String(), args...); err != nil {
 			return err
 		}
 	}
 	for i, r := range c.Related {
-		if err := w.exec(`INSERT INTO entry_related(version_id, pos, code) VALUES ($1, $2, $3)`, versionID, i, r); err != nil {
+		if err := w.Run(`INSERT INTO entry_related(version_id, pos, code) VALUES ($1, $2, $3)`, versionID, i, r); err != nil {
 			return err
 		}
 	}
@@ -171,9 +114,9 @@ func writeParts(w *txw, versionID int64, c *Content) error {
 }
 
 // event records one step of an entry's history.
-func event(w *txw, entryID int64, version int, action string, p *auth.Principal, comment, detail string, now db.Time) error {
+func event(w *db.Tx, entryID int64, version int, action string, p *auth.Principal, comment, detail string, now db.Time) error {
 	aid, aname := actor(p)
-	return w.exec(`INSERT INTO entry_events(entry_id, version, action, actor_id, actor, comment, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	return w.Run(`INSERT INTO entry_events(entry_id, version, action, actor_id, actor, comment, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		entryID, version, action, aid, aname, comment, detail, now)
 }
 
@@ -188,10 +131,10 @@ type entryRow struct {
 	everPublished               bool
 }
 
-func (s *Service) lockEntry(w *txw, id int64) (entryRow, error) {
+func (s *Service) lockEntry(w *db.Tx, id int64) (entryRow, error) {
 	var e entryRow
 	var first db.Time
-	err := w.row(`SELECT id, provider_id, code, class, status, COALESCE(current_version_id, 0), COALESCE(published_version_id, 0),
+	err := w.QueryRow(`SELECT id, provider_id, code, class, status, COALESCE(current_version_id, 0), COALESCE(published_version_id, 0),
 		COALESCE(draft_version_id, 0), versions, first_published_at FROM entries WHERE id = $1`+s.forUpdate(), id).
 		Scan(&e.id, &e.provider, &e.code, &e.class, &e.status, &e.current, &e.published, &e.draft, &e.versions, &first)
 	if isNoRows(err) {
@@ -202,7 +145,7 @@ func (s *Service) lockEntry(w *txw, id int64) (entryRow, error) {
 	}
 	e.everPublished = !first.IsZero()
 	if e.draft != 0 {
-		if err := w.row(`SELECT status FROM entry_versions WHERE id = $1`, e.draft).Scan(&e.draftStatus); err != nil {
+		if err := w.QueryRow(`SELECT status FROM entry_versions WHERE id = $1`, e.draft).Scan(&e.draftStatus); err != nil {
 			return e, err
 		}
 	}

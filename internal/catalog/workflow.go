@@ -84,7 +84,7 @@ func (s *Service) create(ctx context.Context, p *auth.Principal, ins []EntryInpu
 	}
 	now := dbTime(s.clock())
 	out := make([]Entry, len(ins))
-	err := s.tx(ctx, func(w *txw) error {
+	err := s.db.Tx(ctx, func(w *db.Tx) error {
 		for i := range ins {
 			e, err := s.insertEntry(w, p, &ins[i], bodies[i], now)
 			if err == nil && publish {
@@ -107,7 +107,7 @@ func (s *Service) create(ctx context.Context, p *auth.Principal, ins []EntryInpu
 	return out, nil
 }
 
-func (s *Service) insertEntry(w *txw, p *auth.Principal, in *EntryInput, b *org.Body, t db.Time) (Entry, error) {
+func (s *Service) insertEntry(w *db.Tx, p *auth.Principal, in *EntryInput, b *org.Body, t db.Time) (Entry, error) {
 	code, err := nextCode(w, in.Class)
 	if err != nil {
 		return Entry{}, err
@@ -118,7 +118,7 @@ func (s *Service) insertEntry(w *txw, p *auth.Principal, in *EntryInput, b *org.
 	if a, ok := attributeOf(in.Class[:1]); ok {
 		e.Attribute = a.Code
 	}
-	err = w.row(`INSERT INTO entries(code, class, provider_id, region_code, scope, status, versions, created_at, updated_at)
+	err = w.QueryRow(`INSERT INTO entries(code, class, provider_id, region_code, scope, status, versions, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING id`, code, in.Class, b.ID, region, scope, StatusDraft, t).Scan(&e.ID)
 	if err != nil {
 		return e, err
@@ -128,20 +128,20 @@ func (s *Service) insertEntry(w *txw, p *auth.Principal, in *EntryInput, b *org.
 		return e, err
 	}
 	e.currentID, e.draftID = vid, vid
-	if err := w.exec(`UPDATE entries SET current_version_id = $1, draft_version_id = $1 WHERE id = $2`, vid, e.ID); err != nil {
+	if err := w.Run(`UPDATE entries SET current_version_id = $1, draft_version_id = $1 WHERE id = $2`, vid, e.ID); err != nil {
 		return e, err
 	}
 	return e, event(w, e.ID, 1, "create", p, "", "", t)
 }
 
 // publishNew publishes the first version of an entry just inserted.
-func publishNew(w *txw, p *auth.Principal, e *Entry, note string, now db.Time) error {
+func publishNew(w *db.Tx, p *auth.Principal, e *Entry, note string, now db.Time) error {
 	rid, rname := actor(p)
-	if err := w.exec(`UPDATE entry_versions SET status = $1, submitted_at = $2, submitter = $3, reviewed_at = $2, reviewer_id = $4,
+	if err := w.Run(`UPDATE entry_versions SET status = $1, submitted_at = $2, submitter = $3, reviewed_at = $2, reviewer_id = $4,
 		reviewer = $3, review_comment = $5, published_at = $2 WHERE id = $6`, StatusPublished, now, rname, rid, note, e.currentID); err != nil {
 		return err
 	}
-	if err := w.exec(`UPDATE entries SET status = $1, published_version_id = $2, draft_version_id = NULL, published_at = $3,
+	if err := w.Run(`UPDATE entries SET status = $1, published_version_id = $2, draft_version_id = NULL, published_at = $3,
 		first_published_at = $3 WHERE id = $4`, StatusPublished, e.currentID, now, e.ID); err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, in En
 		return Entry{}, err
 	}
 	now := dbTime(s.clock())
-	err = s.tx(ctx, func(w *txw) error {
+	err = s.db.Tx(ctx, func(w *db.Tx) error {
 		e, err := s.lockEntry(w, id)
 		if err != nil {
 			return err
@@ -202,12 +202,12 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, in En
 			if err != nil {
 				return err
 			}
-			if err := w.exec(`UPDATE entries SET code = $1, class = $2 WHERE id = $3`, code, in.Class, id); err != nil {
+			if err := w.Run(`UPDATE entries SET code = $1, class = $2 WHERE id = $3`, code, in.Class, id); err != nil {
 				return err
 			}
 		}
 		if e.draft != 0 {
-			old, err := s.versionByID(ctx, w.tx, e.draft)
+			old, err := s.versionByID(ctx, w.Tx, e.draft)
 			if err != nil {
 				return err
 			}
@@ -223,7 +223,7 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, in En
 				fs.Add("reason", "catalog.reason_required", "修订已发布的目录须说明修订原因", "revising a published entry needs a reason")
 				return fs.Err()
 			}
-			old, err := s.versionByID(ctx, w.tx, e.current)
+			old, err := s.versionByID(ctx, w.Tx, e.current)
 			if err != nil {
 				return err
 			}
@@ -232,14 +232,14 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, in En
 			if err != nil {
 				return err
 			}
-			if err := w.exec(`UPDATE entries SET draft_version_id = $1, versions = $2 WHERE id = $3`, vid, number, id); err != nil {
+			if err := w.Run(`UPDATE entries SET draft_version_id = $1, versions = $2 WHERE id = $3`, vid, number, id); err != nil {
 				return err
 			}
 			if err := event(w, id, number, "revise", p, reason, changedFields(diffContent(&old.Content, &in.Content)), now); err != nil {
 				return err
 			}
 		}
-		return w.exec(`UPDATE entries SET updated_at = $1 WHERE id = $2`, now, id)
+		return w.Run(`UPDATE entries SET updated_at = $1 WHERE id = $2`, now, id)
 	})
 	if err != nil {
 		return Entry{}, err
@@ -250,9 +250,9 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, in En
 
 // transition runs one workflow step on entry id in a transaction, then
 // updates the index and returns the entry as p sees it.
-func (s *Service) transition(ctx context.Context, p *auth.Principal, id int64, step func(w *txw, e entryRow, now db.Time) error) (Entry, error) {
+func (s *Service) transition(ctx context.Context, p *auth.Principal, id int64, step func(w *db.Tx, e entryRow, now db.Time) error) (Entry, error) {
 	now := s.clock()
-	err := s.tx(ctx, func(w *txw) error {
+	err := s.db.Tx(ctx, func(w *db.Tx) error {
 		e, err := s.lockEntry(w, id)
 		if err != nil {
 			return err
@@ -270,9 +270,9 @@ func (s *Service) transition(ctx context.Context, p *auth.Principal, id int64, s
 }
 
 // many runs one workflow step on every id in one transaction: all or none.
-func (s *Service) many(ctx context.Context, p *auth.Principal, ids []int64, step func(w *txw, e entryRow, now db.Time) error) error {
+func (s *Service) many(ctx context.Context, p *auth.Principal, ids []int64, step func(w *db.Tx, e entryRow, now db.Time) error) error {
 	now := s.clock()
-	err := s.tx(ctx, func(w *txw) error {
+	err := s.db.Tx(ctx, func(w *db.Tx) error {
 		for i, id := range ids {
 			e, err := s.lockEntry(w, id)
 			if err == nil && e.status != StatusPublished && !canWork(p, e.provider) {
@@ -334,7 +334,7 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, id int64, note 
 	if err != nil {
 		return Entry{}, err
 	}
-	return s.transition(ctx, p, id, func(w *txw, e entryRow, now db.Time) error { return s.submit(w, p, e, note, now) })
+	return s.transition(ctx, p, id, func(w *db.Tx, e entryRow, now db.Time) error { return s.submit(w, p, e, note, now) })
 }
 
 // SubmitMany submits several entries in one transaction: all or none.
@@ -343,10 +343,10 @@ func (s *Service) SubmitMany(ctx context.Context, p *auth.Principal, ids []int64
 	if err != nil {
 		return err
 	}
-	return s.many(ctx, p, ids, func(w *txw, e entryRow, now db.Time) error { return s.submit(w, p, e, note, now) })
+	return s.many(ctx, p, ids, func(w *db.Tx, e entryRow, now db.Time) error { return s.submit(w, p, e, note, now) })
 }
 
-func (s *Service) submit(w *txw, p *auth.Principal, e entryRow, note string, now db.Time) error {
+func (s *Service) submit(w *db.Tx, p *auth.Principal, e entryRow, note string, now db.Time) error {
 	if !canSubmit(p, e.provider) {
 		return errSubmitForbidden
 	}
@@ -356,18 +356,18 @@ func (s *Service) submit(w *txw, p *auth.Principal, e entryRow, note string, now
 	if e.draft == 0 || (e.draftStatus != StatusDraft && e.draftStatus != StatusReturned) {
 		return errNothingToSubmit
 	}
-	v, err := s.versionByID(w.ctx, w.tx, e.draft)
+	v, err := s.versionByID(w.Ctx, w.Tx, e.draft)
 	if err != nil {
 		return err
 	}
 	in := EntryInput{Content: v.Content, ProviderID: e.provider}
 	var fs errs.Fields
-	s.newChecker().check(w.ctx, &in, "", e.code, &fs)
+	s.newChecker().check(w.Ctx, &in, "", e.code, &fs)
 	if err := fs.Err(); err != nil {
 		return err
 	}
 	_, name := actor(p)
-	if err := w.exec(`UPDATE entry_versions SET status = $1, submitted_at = $2, submitter = $3, updated_at = $2 WHERE id = $4`,
+	if err := w.Run(`UPDATE entry_versions SET status = $1, submitted_at = $2, submitter = $3, updated_at = $2 WHERE id = $4`,
 		StatusSubmitted, now, name, e.draft); err != nil {
 		return err
 	}
@@ -378,11 +378,11 @@ func (s *Service) submit(w *txw, p *auth.Principal, e entryRow, note string, now
 }
 
 // setWorkingStatus mirrors the draft's status on an entry never published.
-func (s *Service) setWorkingStatus(w *txw, e entryRow, status string, now db.Time) error {
+func (s *Service) setWorkingStatus(w *db.Tx, e entryRow, status string, now db.Time) error {
 	if e.draft == e.current {
-		return w.exec(`UPDATE entries SET status = $1, updated_at = $2 WHERE id = $3`, status, now, e.id)
+		return w.Run(`UPDATE entries SET status = $1, updated_at = $2 WHERE id = $3`, status, now, e.id)
 	}
-	return w.exec(`UPDATE entries SET updated_at = $1 WHERE id = $2`, now, e.id)
+	return w.Run(`UPDATE entries SET updated_at = $1 WHERE id = $2`, now, e.id)
 }
 
 func (s *Service) checkReviewer(p *auth.Principal, e entryRow) error {
@@ -406,7 +406,7 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, id int64, note
 	if err != nil {
 		return Entry{}, err
 	}
-	return s.transition(ctx, p, id, func(w *txw, e entryRow, now db.Time) error { return s.publish(w, p, e, note, now) })
+	return s.transition(ctx, p, id, func(w *db.Tx, e entryRow, now db.Time) error { return s.publish(w, p, e, note, now) })
 }
 
 // PublishMany publishes several submitted entries in one transaction.
@@ -415,29 +415,29 @@ func (s *Service) PublishMany(ctx context.Context, p *auth.Principal, ids []int6
 	if err != nil {
 		return err
 	}
-	return s.many(ctx, p, ids, func(w *txw, e entryRow, now db.Time) error { return s.publish(w, p, e, note, now) })
+	return s.many(ctx, p, ids, func(w *db.Tx, e entryRow, now db.Time) error { return s.publish(w, p, e, note, now) })
 }
 
-func (s *Service) publish(w *txw, p *auth.Principal, e entryRow, note string, now db.Time) error {
+func (s *Service) publish(w *db.Tx, p *auth.Principal, e entryRow, note string, now db.Time) error {
 	if err := s.checkReviewer(p, e); err != nil {
 		return err
 	}
 	rid, rname := actor(p)
 	var number int
-	if err := w.row(`SELECT number FROM entry_versions WHERE id = $1`, e.draft).Scan(&number); err != nil {
+	if err := w.QueryRow(`SELECT number FROM entry_versions WHERE id = $1`, e.draft).Scan(&number); err != nil {
 		return err
 	}
 	if e.published != 0 {
-		if err := w.exec(`UPDATE entry_versions SET status = $1, closed_at = $2, closed_by = $3, closed_reason = $4, updated_at = $2 WHERE id = $5`,
+		if err := w.Run(`UPDATE entry_versions SET status = $1, closed_at = $2, closed_by = $3, closed_reason = $4, updated_at = $2 WHERE id = $5`,
 			StatusSuperseded, now, rname, "由第 "+strconv.Itoa(number)+" 版替代 / superseded by version "+strconv.Itoa(number), e.published); err != nil {
 			return err
 		}
 	}
-	if err := w.exec(`UPDATE entry_versions SET status = $1, reviewed_at = $2, reviewer_id = $3, reviewer = $4, review_comment = $5,
+	if err := w.Run(`UPDATE entry_versions SET status = $1, reviewed_at = $2, reviewer_id = $3, reviewer = $4, review_comment = $5,
 		published_at = $2, updated_at = $2 WHERE id = $6`, StatusPublished, now, rid, rname, note, e.draft); err != nil {
 		return err
 	}
-	if err := w.exec(`UPDATE entries SET status = $1, current_version_id = $2, published_version_id = $2, draft_version_id = NULL,
+	if err := w.Run(`UPDATE entries SET status = $1, current_version_id = $2, published_version_id = $2, draft_version_id = NULL,
 		published_at = $3, first_published_at = COALESCE(first_published_at, $3), updated_at = $3 WHERE id = $4`,
 		StatusPublished, e.draft, now, e.id); err != nil {
 		return err
@@ -455,16 +455,16 @@ func (s *Service) Return(ctx context.Context, p *auth.Principal, id int64, note 
 	if err != nil {
 		return Entry{}, err
 	}
-	return s.transition(ctx, p, id, func(w *txw, e entryRow, now db.Time) error {
+	return s.transition(ctx, p, id, func(w *db.Tx, e entryRow, now db.Time) error {
 		if err := s.checkReviewer(p, e); err != nil {
 			return err
 		}
 		rid, rname := actor(p)
 		var number int
-		if err := w.row(`SELECT number FROM entry_versions WHERE id = $1`, e.draft).Scan(&number); err != nil {
+		if err := w.QueryRow(`SELECT number FROM entry_versions WHERE id = $1`, e.draft).Scan(&number); err != nil {
 			return err
 		}
-		if err := w.exec(`UPDATE entry_versions SET status = $1, reviewed_at = $2, reviewer_id = $3, reviewer = $4, review_comment = $5,
+		if err := w.Run(`UPDATE entry_versions SET status = $1, reviewed_at = $2, reviewer_id = $3, reviewer = $4, review_comment = $5,
 			updated_at = $2 WHERE id = $6`, StatusReturned, now, rid, rname, note, e.draft); err != nil {
 			return err
 		}
@@ -483,7 +483,7 @@ func (s *Service) Withdraw(ctx context.Context, p *auth.Principal, id int64, rea
 	if err != nil {
 		return Entry{}, err
 	}
-	return s.transition(ctx, p, id, func(w *txw, e entryRow, now db.Time) error {
+	return s.transition(ctx, p, id, func(w *db.Tx, e entryRow, now db.Time) error {
 		if !canSubmit(p, e.provider) {
 			return errSubmitForbidden
 		}
@@ -492,13 +492,13 @@ func (s *Service) Withdraw(ctx context.Context, p *auth.Principal, id int64, rea
 		}
 		_, name := actor(p)
 		var number int
-		if err := w.row(`SELECT number FROM entry_versions WHERE id = $1`, e.published).Scan(&number); err != nil {
+		if err := w.QueryRow(`SELECT number FROM entry_versions WHERE id = $1`, e.published).Scan(&number); err != nil {
 			return err
 		}
 		if err := closeVersion(w, e.published, StatusWithdrawn, name, reason, now); err != nil {
 			return err
 		}
-		if err := w.exec(`UPDATE entries SET status = $1, published_version_id = NULL, updated_at = $2 WHERE id = $3`,
+		if err := w.Run(`UPDATE entries SET status = $1, published_version_id = NULL, updated_at = $2 WHERE id = $3`,
 			StatusWithdrawn, now, e.id); err != nil {
 			return err
 		}
@@ -516,7 +516,7 @@ func (s *Service) Deprecate(ctx context.Context, p *auth.Principal, id int64, re
 	if err != nil {
 		return Entry{}, err
 	}
-	return s.transition(ctx, p, id, func(w *txw, e entryRow, now db.Time) error {
+	return s.transition(ctx, p, id, func(w *db.Tx, e entryRow, now db.Time) error {
 		if !canSubmit(p, e.provider) {
 			return errSubmitForbidden
 		}
@@ -533,10 +533,10 @@ func (s *Service) Deprecate(ctx context.Context, p *auth.Principal, id int64, re
 				return err
 			}
 		}
-		if err := w.row(`SELECT number FROM entry_versions WHERE id = $1`, e.current).Scan(&number); err != nil {
+		if err := w.QueryRow(`SELECT number FROM entry_versions WHERE id = $1`, e.current).Scan(&number); err != nil {
 			return err
 		}
-		if err := w.exec(`UPDATE entries SET status = $1, published_version_id = NULL, draft_version_id = NULL, updated_at = $2 WHERE id = $3`,
+		if err := w.Run(`UPDATE entries SET status = $1, published_version_id = NULL, draft_version_id = NULL, updated_at = $2 WHERE id = $3`,
 			StatusDeprecated, now, e.id); err != nil {
 			return err
 		}
@@ -547,8 +547,8 @@ func (s *Service) Deprecate(ctx context.Context, p *auth.Principal, id int64, re
 	})
 }
 
-func closeVersion(w *txw, id int64, status, by, reason string, now db.Time) error {
-	return w.exec(`UPDATE entry_versions SET status = $1, closed_at = $2, closed_by = $3, closed_reason = $4, updated_at = $2 WHERE id = $5`,
+func closeVersion(w *db.Tx, id int64, status, by, reason string, now db.Time) error {
+	return w.Run(`UPDATE entry_versions SET status = $1, closed_at = $2, closed_by = $3, closed_reason = $4, updated_at = $2 WHERE id = $5`,
 		status, now, by, reason, id)
 }
 
@@ -558,10 +558,10 @@ func closeVersion(w *txw, id int64, status, by, reason string, now db.Time) erro
 // items are done while their entry is published (an unlinked item of the
 // provider with the entry's exact name is linked on publication); demands
 // are matched while one of their linked entries is published.
-func syncLists(w *txw, id int64, now db.Time, by string) error {
+func syncLists(w *db.Tx, id int64, now db.Time, by string) error {
 	var status, name, share, basis string
 	var provider, published int64
-	err := w.row(`SELECT e.status, e.provider_id, COALESCE(e.published_version_id, 0), v.name, v.share_type, v.share_condition
+	err := w.QueryRow(`SELECT e.status, e.provider_id, COALESCE(e.published_version_id, 0), v.name, v.share_type, v.share_condition
 		FROM entries e JOIN entry_versions v ON v.id = e.current_version_id WHERE e.id = $1`, id).
 		Scan(&status, &provider, &published, &name, &share, &basis)
 	if err != nil {
@@ -569,23 +569,23 @@ func syncLists(w *txw, id int64, now db.Time, by string) error {
 	}
 	inForce := status == StatusPublished && published != 0
 	if inForce && share == ShareNone {
-		err = w.exec(`INSERT INTO negative_list(entry_id, version_id, basis, added_by, added_at) VALUES ($1, $2, $3, $4, $5)
+		err = w.Run(`INSERT INTO negative_list(entry_id, version_id, basis, added_by, added_at) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (entry_id) DO UPDATE SET version_id = excluded.version_id, basis = excluded.basis`, id, published, basis, by, now)
 	} else {
-		err = w.exec(`DELETE FROM negative_list WHERE entry_id = $1`, id)
+		err = w.Run(`DELETE FROM negative_list WHERE entry_id = $1`, id)
 	}
 	if err != nil {
 		return err
 	}
 	if inForce {
-		if err := w.exec(`UPDATE responsibility_list SET entry_id = $1, updated_at = $2
+		if err := w.Run(`UPDATE responsibility_list SET entry_id = $1, updated_at = $2
 			WHERE entry_id IS NULL AND status = 'pending' AND body_id = $3 AND name = $4`, id, now, provider, name); err != nil {
 			return err
 		}
-		err = w.exec(`UPDATE responsibility_list SET status = 'done', completed_at = COALESCE(completed_at, $2), updated_at = $2
+		err = w.Run(`UPDATE responsibility_list SET status = 'done', completed_at = COALESCE(completed_at, $2), updated_at = $2
 			WHERE entry_id = $1 AND status = 'pending'`, id, now)
 	} else {
-		err = w.exec(`UPDATE responsibility_list SET status = 'pending', completed_at = NULL, updated_at = $2
+		err = w.Run(`UPDATE responsibility_list SET status = 'pending', completed_at = NULL, updated_at = $2
 			WHERE entry_id = $1 AND status = 'done'`, id, now)
 	}
 	if err != nil {
@@ -596,8 +596,8 @@ func syncLists(w *txw, id int64, now db.Time, by string) error {
 
 // syncDemands recomputes the status of the open or matched demands that
 // where selects (with $1 = arg).
-func syncDemands(w *txw, where string, arg any, now db.Time) error {
-	return w.exec(`UPDATE demand_list SET status = CASE WHEN EXISTS (SELECT 1 FROM demand_links l JOIN entries e ON e.id = l.entry_id
+func syncDemands(w *db.Tx, where string, arg any, now db.Time) error {
+	return w.Run(`UPDATE demand_list SET status = CASE WHEN EXISTS (SELECT 1 FROM demand_links l JOIN entries e ON e.id = l.entry_id
 		WHERE l.demand_id = demand_list.id AND e.status = 'published') THEN 'matched' ELSE 'open' END, updated_at = $2
 		WHERE status <> 'closed' AND `+where, arg, now)
 }

@@ -12,17 +12,24 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
-	_ "modernc.org/sqlite"             // registers "sqlite"
+	"modernc.org/sqlite"               // registers "sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"xiangyun/internal/errs"
 )
 
 // Dialect names the SQL flavour behind a DB.
@@ -41,7 +48,79 @@ type DB struct {
 	Name    string  // logical store name: control, audit, data
 	R       *sql.DB // readers
 	w       *sql.DB // the writer (same pool as R on PostgreSQL)
+
+	// Clock is the store's source of "now" (time.Now when nil); tests set
+	// it to move time without sleeping.
+	Clock func() time.Time
 }
+
+// Deadlines of one database call when the caller's context has none
+// sooner: a store that cannot answer fails the request within seconds (503)
+// instead of holding it for minutes.
+var (
+	ReadTimeout  = 10 * time.Second
+	WriteTimeout = 30 * time.Second
+	// ConnectTimeout bounds opening a connection to PostgreSQL.
+	ConnectTimeout = 5 * time.Second
+)
+
+// Now returns the store clock's current time at the stored precision.
+func (db *DB) Now() Time {
+	if db.Clock == nil {
+		return Now()
+	}
+	return Time{db.Clock().UTC().Truncate(time.Microsecond)}
+}
+
+// deadline bounds ctx by d unless it already ends sooner.
+func (db *DB) deadline(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+// Ctx bounds ctx by the read deadline, for a package's own read queries.
+func (db *DB) Ctx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return db.deadline(ctx, ReadTimeout)
+}
+
+// storageErr marks err as the storage being unavailable when it is a
+// connection failure or a missed deadline, so that callers answer 503 and
+// never blame the user; other errors pass unchanged.
+func storageErr(err error) error {
+	if IsUnavailable(err) {
+		return errs.Unavailable(err)
+	}
+	return err
+}
+
+// IsUnavailable reports whether err means the database could not be
+// reached or did not answer in time.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, errs.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Class 08: connection exception; 57P01-03: shutdown, cannot connect now.
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce)
+}
+
+// Check turns a storage failure into errs.ErrUnavailable (503) and leaves
+// other errors as they are: domain packages pass every error from the
+// database through it before deciding what it means.
+func Check(err error) error { return storageErr(err) }
 
 // Open opens the logical store name from dsn. dsn is "sqlite:DIR" (a
 // directory; the store is DIR/name.db), "sqlite::memory:" is not supported
@@ -80,6 +159,9 @@ func openSQLite(ctx context.Context, dir, name string) (*DB, error) {
 	w.SetConnMaxLifetime(0)
 	if err := w.PingContext(ctx); err != nil {
 		w.Close()
+		if isLocked(err) {
+			return nil, fmt.Errorf("db: %s is in use by another xiangyun process (a second serve or demo on the same data directory?): stop it first", path)
+		}
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
 	r, err := sql.Open("sqlite", base+"&mode=ro")
@@ -89,12 +171,27 @@ func openSQLite(ctx context.Context, dir, name string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &DB{Dialect: SQLite, Name: name, R: r, w: w}, nil
+	d := &DB{Dialect: SQLite, Name: name, R: r, w: w}
+	if err := d.migrateOutbox(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
 }
 
 func openPostgres(ctx context.Context, dsn, name string) (*DB, error) {
 	schema := "xy_" + name
-	boot, err := sql.Open("pgx", dsn)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("db: bad PostgreSQL URL: %w", errors.Unwrap(err))
+	}
+	q := u.Query()
+	if q.Get("connect_timeout") == "" {
+		// Without it an unreachable server holds every request for minutes.
+		q.Set("connect_timeout", strconv.Itoa(int(ConnectTimeout/time.Second)))
+		u.RawQuery = q.Encode()
+	}
+	boot, err := sql.Open("pgx", u.String())
 	if err != nil {
 		return nil, fmt.Errorf("db: %w", err)
 	}
@@ -102,11 +199,6 @@ func openPostgres(ctx context.Context, dsn, name string) (*DB, error) {
 	if _, err := boot.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema); err != nil {
 		return nil, fmt.Errorf("db: create schema %s: %w", schema, err)
 	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return nil, fmt.Errorf("db: bad PostgreSQL URL: %w", errors.Unwrap(err))
-	}
-	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	p, err := sql.Open("pgx", u.String())
@@ -119,7 +211,12 @@ func openPostgres(ctx context.Context, dsn, name string) (*DB, error) {
 		p.Close()
 		return nil, fmt.Errorf("db: connect: %w", err)
 	}
-	return &DB{Dialect: Postgres, Name: name, R: p, w: p}, nil
+	d := &DB{Dialect: Postgres, Name: name, R: p, w: p}
+	if err := d.migrateOutbox(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
 }
 
 // Close closes the store's pools.
@@ -133,19 +230,6 @@ func (db *DB) Close() error {
 
 // Writer returns the pool that takes writes (one connection on SQLite).
 func (db *DB) Writer() *sql.DB { return db.w }
-
-// Tx runs fn in a write transaction, committing when fn returns nil.
-func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
 
 // Redact hides the password in a DSN so that it can be logged.
 func Redact(dsn string) string {
@@ -162,11 +246,24 @@ func Redact(dsn string) string {
 // IsUniqueViolation reports whether err is a unique-constraint failure on
 // either backend.
 func IsUniqueViolation(err error) bool {
-	if err == nil {
-		return false
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505" // unique_violation
 	}
-	s := err.Error()
-	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// isLocked reports an SQLite file locked by another process.
+func isLocked(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED
+	}
+	return false
 }
 
 // Like escapes s for use in a LIKE pattern with ESCAPE '\'.

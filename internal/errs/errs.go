@@ -21,6 +21,7 @@ const (
 	KindUnauthenticated
 	KindTooMany
 	KindTooLarge
+	KindUnavailable // the storage (or another dependency) cannot answer now: 503, never the user's fault
 )
 
 // FieldError is one problem with one input field.
@@ -72,6 +73,18 @@ var ErrForbidden = Forbidden("forbidden", "无权执行此操作", "you are not 
 
 // ErrUnauthenticated asks the caller to sign in.
 var ErrUnauthenticated = New(KindUnauthenticated, "unauthenticated", "请先登录", "sign in first")
+
+// ErrUnavailable is the storage being out of reach: the request may succeed
+// later and the user did nothing wrong.
+var ErrUnavailable = New(KindUnavailable, "unavailable", "服务暂时不可用（数据库无法访问），请稍后再试", "the service is unavailable right now (the database cannot be reached); try again shortly")
+
+// Unavailable wraps cause (kept for logs) as ErrUnavailable.
+func Unavailable(cause error) error { return &unavailable{cause} }
+
+type unavailable struct{ cause error }
+
+func (u *unavailable) Error() string   { return ErrUnavailable.EN + ": " + u.cause.Error() }
+func (u *unavailable) Unwrap() []error { return []error{ErrUnavailable, u.cause} }
 
 // Fields collects field errors; its Err is nil when none were added.
 type Fields []FieldError

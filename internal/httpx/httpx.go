@@ -18,6 +18,7 @@ import (
 
 	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
+	"xiangyun/internal/db"
 )
 
 // SessionCookie is the name of the session cookie.
@@ -74,7 +75,8 @@ type Pending struct {
 	Object string
 	Actor  string // set by sign-in handlers before a principal exists
 	Detail map[string]string
-	Skip   bool // the handler recorded the event itself
+	Skip   bool   // the handler recorded the event itself
+	origin string // the committed intent of this record in an outbox (see Audited)
 }
 
 // Note records the object a request acted on and details for its audit
@@ -184,8 +186,50 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	})
 }
 
+// Audited returns ctx in which the first write transaction of the request
+// that commits also writes the request's audit record (action) to its store's
+// outbox, in the same transaction: a committed change always has its record,
+// even if the process dies before Record delivers the final version of it.
+func (a *Authenticator) Audited(ctx context.Context, action string) context.Context {
+	ri := info(ctx)
+	if ri.pending == nil {
+		return ctx
+	}
+	p := ri.pending
+	return db.WithCommitHook(ctx, func(tx *db.Tx) error {
+		p.mu.Lock()
+		if p.Skip || p.origin != "" {
+			p.mu.Unlock()
+			return nil
+		}
+		e := audit.Entry{Action: action, Object: p.Object, Outcome: audit.OutcomeSuccess, IP: ri.ip, RequestID: ri.id, Actor: p.Actor,
+			Detail: map[string]string{"status": "committed"}}
+		for k, v := range p.Detail {
+			e.Detail[k] = v
+		}
+		p.mu.Unlock()
+		a.fillActor(ctx, &e)
+		origin, err := audit.Intent(tx, e)
+		if err != nil {
+			return err
+		}
+		tx.AfterCommit(func() {
+			p.mu.Lock()
+			p.origin = origin
+			p.mu.Unlock()
+		})
+		return nil
+	})
+}
+
+// Unaudited returns ctx without the commit hook of Audited, for handlers
+// that record their event themselves (a sign-in attempt).
+func Unaudited(ctx context.Context) context.Context { return db.WithCommitHook(ctx, nil) }
+
 // Record appends the audit record of a finished request: every write, and
-// every refused request. status is the response status.
+// every refused request. status is the response status. When the request's
+// change committed an intent (Audited), the record is delivered as that
+// intent, so it is in the log exactly once.
 func (a *Authenticator) Record(ctx context.Context, action string, status int) {
 	ri := info(ctx)
 	if ri.pending == nil || ri.pending.Skip {
@@ -199,19 +243,26 @@ func (a *Authenticator) Record(ctx context.Context, action string, status int) {
 		outcome = audit.OutcomeFailure
 	}
 	ri.pending.mu.Lock()
-	e := audit.Entry{Action: action, Object: ri.pending.Object, Outcome: outcome, IP: ri.ip, RequestID: ri.id, Detail: ri.pending.Detail, Actor: ri.pending.Actor}
-	ri.pending.Skip = true
-	ri.pending.mu.Unlock()
-	if e.Detail == nil {
-		e.Detail = map[string]string{}
+	e := audit.Entry{Action: action, Object: ri.pending.Object, Outcome: outcome, IP: ri.ip, RequestID: ri.id, Actor: ri.pending.Actor,
+		Detail: map[string]string{"status": http.StatusText(status)}}
+	for k, v := range ri.pending.Detail {
+		e.Detail[k] = v
 	}
-	e.Detail["status"] = http.StatusText(status)
-	a.Append(ctx, e)
+	ri.pending.Skip = true
+	origin := ri.pending.origin
+	ri.pending.mu.Unlock()
+	if origin == "" {
+		a.Append(ctx, e)
+		return
+	}
+	a.fillActor(ctx, &e)
+	if err := a.Audit.Deliver(context.WithoutCancel(ctx), origin, e); err != nil && a.Log != nil {
+		// The intent stays in the outbox; the drainer appends it.
+		a.Log.Error("audit delivery failed", "action", e.Action, "request_id", e.RequestID, "origin", origin, "err", err)
+	}
 }
 
-// Append writes e, filling the actor from the context; a failure to audit is
-// logged loudly (the change itself has already been committed).
-func (a *Authenticator) Append(ctx context.Context, e audit.Entry) {
+func (a *Authenticator) fillActor(ctx context.Context, e *audit.Entry) {
 	if p := auth.FromContext(ctx); p != nil && e.ActorID == 0 {
 		e.ActorID, e.Actor = p.User.ID, p.User.Username
 	}
@@ -224,6 +275,12 @@ func (a *Authenticator) Append(ctx context.Context, e audit.Entry) {
 	if e.RequestID == "" {
 		e.RequestID = RequestID(ctx)
 	}
+}
+
+// Append writes e, filling the actor from the context; a failure to audit is
+// logged loudly (the change itself has already been committed).
+func (a *Authenticator) Append(ctx context.Context, e audit.Entry) {
+	a.fillActor(ctx, &e)
 	if _, err := a.Audit.Append(context.WithoutCancel(ctx), e); err != nil && a.Log != nil {
 		a.Log.Error("audit append failed", "action", e.Action, "request_id", e.RequestID, "err", err)
 	}
@@ -309,10 +366,13 @@ func (a *Authenticator) Guard(t *Table, mux *http.ServeMux, rt Route, h http.Han
 			return
 		}
 		sw, status := StatusWriter(w)
-		h(sw, r)
-		if IsWrite(r.Method) {
-			a.Record(r.Context(), rt.Action, status())
+		if !IsWrite(r.Method) {
+			h(sw, r)
+			return
 		}
+		r = r.WithContext(a.Audited(r.Context(), rt.Action))
+		h(sw, r)
+		a.Record(r.Context(), rt.Action, status())
 	})
 }
 

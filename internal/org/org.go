@@ -109,7 +109,7 @@ func (s *Service) CreateRegion(ctx context.Context, r Region) (Region, error) {
 		}
 		parent = r.ParentCode
 	}
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *db.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO regions(code, name, parent_code, level) VALUES ($1, $2, $3, $4)`, r.Code, r.Name, parent, r.Level)
 		return err
 	})
@@ -202,7 +202,7 @@ func (s *Service) CreateBody(ctx context.Context, in BodyInput) (Body, error) {
 	}
 	now := db.Now()
 	var id int64
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *db.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO bodies(name, credit_code, kind, sector, region_code, parent_id, enabled, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $7) RETURNING id`,
 			in.Name, in.CreditCode, in.Kind, in.Sector, in.RegionCode, nullID(in.ParentID), now).Scan(&id)
@@ -221,7 +221,7 @@ func (s *Service) UpdateBody(ctx context.Context, id int64, in BodyInput) (Body,
 	if err := s.checkBody(ctx, &in, id); err != nil {
 		return Body{}, err
 	}
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *db.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE bodies SET name=$1, credit_code=$2, kind=$3, sector=$4, region_code=$5, parent_id=$6, updated_at=$7 WHERE id=$8`,
 			in.Name, in.CreditCode, in.Kind, in.Sector, in.RegionCode, nullID(in.ParentID), db.Now(), id)
 		return err
@@ -237,7 +237,7 @@ func (s *Service) SetBodyEnabled(ctx context.Context, id int64, enabled bool) (B
 	if _, err := s.Body(ctx, id); err != nil {
 		return Body{}, err
 	}
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *db.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE bodies SET enabled=$1, updated_at=$2 WHERE id=$3`, enabled, db.Now(), id)
 		return err
 	})

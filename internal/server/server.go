@@ -106,6 +106,14 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if s.Audit, err = audit.Open(ctx, s.AuditDB, key); err != nil {
 		return fail(err)
 	}
+	// Changes committed before a crash whose audit records were not yet
+	// delivered are appended now, before anything else is served.
+	s.Audit.Watch(s.Control)
+	if n, err := s.Audit.Drain(ctx, time.Now()); err != nil {
+		return fail(fmt.Errorf("audit: deliver pending records: %w", err))
+	} else if n > 0 {
+		log.Warn("audit records recovered from the outbox after an unclean stop", "records", n)
+	}
 	if s.Orgs, err = org.Open(ctx, s.Control); err != nil {
 		return fail(err)
 	}
@@ -196,6 +204,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog: slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	go s.Audit.RunDrainer(ctx, 5*time.Second, 30*time.Second, func(err error) { s.Log.Error("audit outbox drain failed", "err", err) })
 	select {
 	case err := <-errc:
 		return err
