@@ -23,11 +23,12 @@ func roleOpts(pg *Page) []roleOpt {
 }
 
 type usersData struct {
-	Users  []auth.User
-	Pager  Pager
-	Roles  []roleOpt
-	Bodies []org.Body
-	User   *auth.User
+	Users        []auth.User
+	Pager        Pager
+	Roles        []roleOpt
+	Bodies       []org.Body
+	User         *auth.User
+	PasswordHelp string // the password policy, beside password fields
 }
 
 func (c *Console) users(w http.ResponseWriter, r *http.Request) {
@@ -52,7 +53,7 @@ func (c *Console) users(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) userFormData(r *http.Request, pg *Page, u *auth.User) (*usersData, error) {
 	bodies, _, err := c.Orgs.Bodies(r.Context(), org.BodyFilter{})
-	return &usersData{Bodies: bodies, Roles: roleOpts(pg), User: u}, err
+	return &usersData{Bodies: bodies, Roles: roleOpts(pg), User: u, PasswordHelp: passwordHelp(pg.Lang)}, err
 }
 
 func (c *Console) userNewForm(w http.ResponseWriter, r *http.Request) {
@@ -126,14 +127,14 @@ func (c *Console) userAction(w http.ResponseWriter, r *http.Request, done string
 func (c *Console) userDisable(w http.ResponseWriter, r *http.Request) {
 	c.userAction(w, r, pick(pgLang(r), "已更新账号状态", "Account status updated"), func(id int64, f *Form) error {
 		httpx.Note(r.Context(), "", "disabled", f.V("disabled"))
-		_, err := c.Auth.SetDisabled(r.Context(), id, f.V("disabled") == "true")
+		_, err := c.Auth.SetDisabled(r.Context(), auth.FromContext(r.Context()).User.ID, id, f.V("disabled") == "true")
 		return err
 	})
 }
 
 func (c *Console) userPassword(w http.ResponseWriter, r *http.Request) {
-	c.userAction(w, r, pick(pgLang(r), "已重置密码，该用户的会话已全部结束", "Password reset; the user's sessions have ended"), func(id int64, f *Form) error {
-		return c.Auth.SetPassword(r.Context(), id, f.V("password"))
+	c.userAction(w, r, pick(pgLang(r), "已重置密码，该用户的会话已全部结束、API 令牌已全部撤销", "Password reset; the user's sessions have ended and their API tokens are revoked"), func(id int64, f *Form) error {
+		return c.Auth.SetPassword(r.Context(), auth.FromContext(r.Context()).User.ID, id, f.V("password"))
 	})
 }
 
