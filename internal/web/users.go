@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"xiangyun/internal/auth"
+	"xiangyun/internal/errs"
 	"xiangyun/internal/httpx"
 	"xiangyun/internal/org"
 )
@@ -112,13 +113,24 @@ func (c *Console) userAction(w http.ResponseWriter, r *http.Request, done string
 	httpx.Note(r.Context(), "user:"+strconv.FormatInt(id, 10))
 	f := newForm(r)
 	if err := fn(id, f); err != nil {
+		if errs.KindOf(err) == errs.KindUnavailable {
+			c.fail(w, r, err)
+			return
+		}
 		u, gerr := c.Auth.User(r.Context(), id)
 		if gerr != nil {
 			c.fail(w, r, gerr)
 			return
 		}
 		f.Values.Del("password")
-		c.renderUser(w, r, http.StatusUnprocessableEntity, &u, f, f.fail(err, pgLang(r)))
+		status := http.StatusUnprocessableEntity
+		switch errs.KindOf(err) {
+		case errs.KindForbidden: // e.g. 三员分立: another's account
+			status = http.StatusForbidden
+		case errs.KindConflict:
+			status = http.StatusConflict
+		}
+		c.renderUser(w, r, status, &u, f, f.fail(err, pgLang(r)))
 		return
 	}
 	c.redirect(w, r, "/users/"+strconv.FormatInt(id, 10), done)
