@@ -93,3 +93,21 @@ func checkActor(tx *db.Tx, actor, target int64, held []Role) error {
 	}
 	return nil
 }
+
+// MayChange reports whether p may change target's account under the 三员
+// rule guard enforces (the console hides what it would refuse). It is a
+// hint for display only; guard decides, inside the write transaction.
+func (p *Principal) MayChange(target User) bool {
+	if p == nil {
+		return false
+	}
+	if p.User.ID == target.ID {
+		return true
+	}
+	for _, g := range target.Roles {
+		if slices.Contains(threeRoles, g.Role) && !p.HasRole(g.Role) {
+			return false
+		}
+	}
+	return true
+}

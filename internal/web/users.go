@@ -30,6 +30,8 @@ type usersData struct {
 	Bodies       []org.Body
 	User         *auth.User
 	PasswordHelp string // the password policy, beside password fields
+	MayChange    bool   // the viewer may change User's account (三员分立)
+	MayGrant     bool   // and grant or revoke its roles
 }
 
 func (c *Console) users(w http.ResponseWriter, r *http.Request) {
@@ -54,7 +56,12 @@ func (c *Console) users(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) userFormData(r *http.Request, pg *Page, u *auth.User) (*usersData, error) {
 	bodies, _, err := c.Orgs.Bodies(r.Context(), org.BodyFilter{})
-	return &usersData{Bodies: bodies, Roles: roleOpts(pg), User: u, PasswordHelp: passwordHelp(pg.Lang)}, err
+	d := &usersData{Bodies: bodies, Roles: roleOpts(pg), User: u, PasswordHelp: passwordHelp(pg.Lang)}
+	if u != nil {
+		d.MayChange = pg.P.MayChange(*u)
+		d.MayGrant = d.MayChange && pg.P.Has(auth.PermRoleGrant) && pg.P.User.ID != u.ID
+	}
+	return d, err
 }
 
 func (c *Console) userNewForm(w http.ResponseWriter, r *http.Request) {
