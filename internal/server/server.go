@@ -225,6 +225,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
+// Stores lists the installation's logical stores.
+func (s *Server) Stores() []*db.DB { return []*db.DB{s.Control, s.AuditDB} }
+
 // Close releases the stores.
 func (s *Server) Close() {
 	if s.Catalog != nil {
