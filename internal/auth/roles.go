@@ -88,19 +88,25 @@ const (
 	PermCatalogReview Permission = "catalog.review" // publish or return submitted entries
 	PermCatalogLists  Permission = "catalog.lists"  // manage responsibility and negative lists, rebuild the index
 	PermCatalogDemand Permission = "catalog.demand" // post demands (需求清单)
+
+	// Quality: read scores, rules, incidents and overdue lists (platform
+	// roles everywhere, body roles for their own body); manage an entry's
+	// rules and its incidents (the providing body: 谁采集、谁负责).
+	PermQualityRead   Permission = "quality.read"
+	PermQualityManage Permission = "quality.manage"
 )
 
 // grants is the role → permission table: least privilege, 三员分立.
 var grants = map[Role][]Permission{
 	RoleAdmin: {PermDashboard, PermOrgRead, PermOrgWrite, PermUserRead, PermUserWrite, PermSettings,
-		PermCatalogRead, PermCatalogLists},
+		PermCatalogRead, PermCatalogLists, PermQualityRead},
 	RoleSecurityOfficer: {PermDashboard, PermOrgRead, PermUserRead, PermRoleGrant},
 	RoleAuditor:         {PermDashboard, PermAuditRead},
 	RoleReviewer: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogReview, PermCatalogLists,
-		PermCatalogDemand},
+		PermCatalogDemand, PermQualityRead},
 	RoleChiefDataOfficer: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogEdit, PermCatalogSubmit,
-		PermCatalogDemand},
-	RoleDataSpecialist: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogEdit},
+		PermCatalogDemand, PermQualityRead, PermQualityManage},
+	RoleDataSpecialist: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogEdit, PermQualityRead, PermQualityManage},
 }
 
 // RoleHas reports whether role r carries permission p.
