@@ -19,12 +19,14 @@ import (
 	"xiangyun/internal/errs"
 	"xiangyun/internal/httpx"
 	"xiangyun/internal/org"
+	"xiangyun/internal/quality"
 )
 
 // Deps are the services the API serves.
 type Deps struct {
 	Orgs         *org.Service
 	Catalog      *catalog.Service
+	Quality      *quality.Service
 	Auth         *auth.Service
 	Audit        *audit.Log
 	Authn        *httpx.Authenticator
@@ -159,6 +161,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.auditRoutes()
 	a.catalogRoutes()
 	a.catalogIORoutes()
+	a.qualityRoutes()
 	// Anything else under /api/v1 is a problem too, never a text page.
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, &Problem{Status: http.StatusNotFound, Title: "Not Found", Code: "not_found", Detail: "no such API operation: " + r.Method + " " + r.URL.Path,

@@ -26,6 +26,7 @@ import (
 	"xiangyun/internal/db"
 	"xiangyun/internal/httpx"
 	"xiangyun/internal/org"
+	"xiangyun/internal/quality"
 	"xiangyun/internal/web"
 )
 
@@ -78,6 +79,7 @@ type Server struct {
 	Auth    *auth.Service
 	Audit   *audit.Log
 	Catalog *catalog.Service
+	Quality *quality.Service
 	Authn   *httpx.Authenticator
 	Routes  *httpx.Table
 	API     *api.API
@@ -128,6 +130,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if s.Catalog, err = catalog.Open(ctx, s.Control, s.Orgs, catalog.Options{IndexDir: filepath.Join(cfg.DataDir, "index", "catalog")}); err != nil {
 		return fail(err)
 	}
+	if s.Quality, err = quality.Open(ctx, s.Control, s.Catalog, quality.Options{}); err != nil {
+		return fail(err)
+	}
 	if err := s.buildHandler(); err != nil {
 		return fail(err)
 	}
@@ -146,7 +151,7 @@ func (s *Server) buildHandler() error {
 	cookie := func(tok string) http.Cookie {
 		return api.SessionCookie(tok, s.Config.SecureCookies, s.Auth.Policy().SessionMax)
 	}
-	s.API = api.New(mux, api.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version})
+	s.API = api.New(mux, api.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Quality: s.Quality, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version})
 	if _, err := web.New(mux, web.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, Log: s.Log,
 		Brand: s.Config.Brand, Login: s.API.Login, Cookie: cookie, Version: Version, Started: time.Now()}); err != nil {
 		return err
