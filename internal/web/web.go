@@ -23,6 +23,7 @@ import (
 	"xiangyun/internal/errs"
 	"xiangyun/internal/httpx"
 	"xiangyun/internal/org"
+	"xiangyun/internal/quality"
 )
 
 //go:embed templates static
@@ -34,6 +35,7 @@ type Deps struct {
 	Auth    *auth.Service
 	Audit   *audit.Log
 	Catalog *catalog.Service
+	Quality *quality.Service
 	Authn   *httpx.Authenticator
 	Table   *httpx.Table
 	Log     *slog.Logger
