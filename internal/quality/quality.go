@@ -205,7 +205,7 @@ func (s *Service) RecordBatch(tx *db.Tx, entryID, batchID int64, rows, rejected 
 		results = append(results, res)
 		if err := tx.Run(`INSERT INTO quality_results (batch_id, rule_key, entry_id, kind, items, dimension, rows_total, failed, passed, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-			ON CONFLICT (batch_id, rule_key) DO UPDATE SET rows_total = excluded.rows_total, failed = excluded.failed,
+			ON CONFLICT (entry_id, batch_id, rule_key) DO UPDATE SET rows_total = excluded.rows_total, failed = excluded.failed,
 				passed = excluded.passed, created_at = excluded.created_at`,
 			batchID, r.Key, entryID, r.Kind, res.Items, r.Dimension, rows, n, res.Passed, tx.Now); err != nil {
 			return db.Check(err)
