@@ -12,9 +12,11 @@ import (
 	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
 	"xiangyun/internal/catalog"
+	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/ident"
 	"xiangyun/internal/org"
+	"xiangyun/internal/quality"
 )
 
 // Services are what the demo fills.
@@ -23,6 +25,9 @@ type Services struct {
 	Auth    *auth.Service
 	Catalog *catalog.Service
 	Audit   *audit.Log
+	// Quality and Control, when set, get checked batches and scores (quality.go).
+	Quality *quality.Service
+	Control *db.DB
 }
 
 // Login is one printed demo login.
@@ -156,6 +161,9 @@ func Load(ctx context.Context, s Services, password string) ([]Login, error) {
 	n, err := loadCatalog(ctx, s, bodies)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	if err := loadQuality(ctx, s); err != nil {
+		return nil, fmt.Errorf("quality: %w", err)
 	}
 	_, err = s.Audit.Append(ctx, audit.Entry{Action: "demo.load", Actor: "system",
 		Detail: map[string]string{"bodies": fmt.Sprint(len(bodies)), "users": fmt.Sprint(len(users)), "entries": fmt.Sprint(n)}})
