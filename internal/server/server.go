@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,6 +26,7 @@ import (
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/db"
 	"xiangyun/internal/httpx"
+	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 	"xiangyun/internal/web"
 )
@@ -42,6 +44,9 @@ type Config struct {
 	SecureCookies bool         // set the Secure flag on cookies (behind TLS)
 	TrustProxy    bool         // take the client address from X-Forwarded-For
 	AuthPolicy    *auth.Policy // login throttling and sessions; nil = auth.DefaultPolicy
+	SMTPURL       string       // smtp://user:pass@host:port or smtps://…; "" = no e-mail
+	SMTPFrom      string       // sender address of notification e-mail
+	PublicURL     string       // the console's address as users reach it, for links in e-mail
 }
 
 // Defaults fills empty fields.
@@ -77,6 +82,8 @@ type Server struct {
 	Orgs    *org.Service
 	Auth    *auth.Service
 	Audit   *audit.Log
+	Notify  *notify.Service
+	Mail    *notify.Sender // nil without SMTP
 	Catalog *catalog.Service
 	Authn   *httpx.Authenticator
 	Routes  *httpx.Table
@@ -114,13 +121,30 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	} else if n > 0 {
 		log.Warn("audit records recovered from the outbox after an unclean stop", "records", n)
 	}
+	var smtp *notify.SMTP
+	if cfg.SMTPURL != "" {
+		if smtp, err = notify.ParseSMTP(cfg.SMTPURL, cfg.SMTPFrom); err != nil {
+			return fail(err)
+		}
+	}
+	if s.Notify, err = notify.Open(ctx, s.Control, notify.Options{Mail: smtp != nil, BaseURL: cfg.PublicURL, Log: log}); err != nil {
+		return fail(err)
+	}
+	if smtp != nil {
+		host := "xiangyun.invalid"
+		if u, err := url.Parse(cfg.PublicURL); err == nil && u.Hostname() != "" {
+			host = u.Hostname()
+		}
+		s.Mail = &notify.Sender{Store: s.Control, SMTP: smtp, Host: host, Logf: func(msg string, args ...any) { log.Warn(msg, args...) }}
+		log.Info("notification e-mail on", "smtp", smtp.String(), "from", cfg.SMTPFrom)
+	}
 	if s.Orgs, err = org.Open(ctx, s.Control); err != nil {
 		return fail(err)
 	}
 	if s.Auth, err = auth.Open(ctx, s.Control, s.Orgs, *cfg.AuthPolicy); err != nil {
 		return fail(err)
 	}
-	if s.Catalog, err = catalog.Open(ctx, s.Control, s.Orgs, catalog.Options{IndexDir: filepath.Join(cfg.DataDir, "index", "catalog")}); err != nil {
+	if s.Catalog, err = catalog.Open(ctx, s.Control, s.Orgs, catalog.Options{IndexDir: filepath.Join(cfg.DataDir, "index", "catalog"), Notify: s.Notify}); err != nil {
 		return fail(err)
 	}
 	if err := s.buildHandler(); err != nil {
@@ -141,8 +165,8 @@ func (s *Server) buildHandler() error {
 	cookie := func(tok string) http.Cookie {
 		return api.SessionCookie(tok, s.Config.SecureCookies, auth.DefaultPolicy.SessionMax)
 	}
-	s.API = api.New(mux, api.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version})
-	if _, err := web.New(mux, web.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, Log: s.Log,
+	s.API = api.New(mux, api.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version})
+	if _, err := web.New(mux, web.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, Log: s.Log,
 		Brand: s.Config.Brand, Login: s.API.Login, Cookie: cookie, Version: Version, Started: time.Now()}); err != nil {
 		return err
 	}
@@ -205,6 +229,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go s.Audit.RunDrainer(ctx, 5*time.Second, 30*time.Second, func(err error) { s.Log.Error("audit outbox drain failed", "err", err) })
+	go s.Catalog.RunDeadlineNotices(ctx, 10*time.Minute, func(err error) { s.Log.Error("review deadline notices failed", "err", err) })
+	if s.Mail != nil {
+		go s.Mail.Run(ctx, 10*time.Second)
+	}
 	select {
 	case err := <-errc:
 		return err

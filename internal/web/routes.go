@@ -41,4 +41,5 @@ func (c *Console) routes() {
 	c.route(http.MethodPost, "/profile/tokens/{id}/revoke", auth.PermSignedIn, "token.revoke", c.tokenRevoke)
 
 	c.catalogRoutes()
+	c.notificationRoutes()
 }

@@ -1,0 +1,251 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	netmail "net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"xiangyun/internal/db"
+)
+
+// SMTP is a configured mail server: smtp://user:pass@host:port (STARTTLS
+// when the server offers it; ?starttls=required insists on it) or
+// smtps://user:pass@host:port (TLS from the start).
+type SMTP struct {
+	Host     string
+	Port     int
+	Username string
+	password string
+	TLS      gomail.TLSPolicy
+	SSL      bool
+	From     string
+	Timeout  time.Duration
+}
+
+// ParseSMTP reads an SMTP URL and the sender address.
+func ParseSMTP(raw, from string) (*SMTP, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// url.Error repeats the URL, password included: keep only the cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("smtp url: %w", err)
+	}
+	c := &SMTP{Host: u.Hostname(), From: strings.TrimSpace(from), Timeout: 30 * time.Second, TLS: gomail.TLSOpportunistic}
+	switch u.Scheme {
+	case "smtp":
+		c.Port = 587
+		if u.Query().Get("starttls") == "required" {
+			c.TLS = gomail.TLSMandatory
+		}
+	case "smtps":
+		c.Port, c.SSL = 465, true
+	default:
+		return nil, fmt.Errorf("smtp url: scheme must be smtp:// or smtps://, not %q", u.Scheme)
+	}
+	if c.Host == "" {
+		return nil, errors.New("smtp url: no host")
+	}
+	if p := u.Port(); p != "" {
+		if c.Port, err = strconv.Atoi(p); err != nil || c.Port <= 0 || c.Port > 65535 {
+			return nil, fmt.Errorf("smtp url: bad port %q", p)
+		}
+	}
+	if u.User != nil {
+		c.Username = u.User.Username()
+		c.password, _ = u.User.Password()
+	}
+	if c.From == "" {
+		return nil, errors.New("smtp: a sender address is needed (--smtp-from)")
+	}
+	if _, err := netmail.ParseAddress(c.From); err != nil {
+		return nil, fmt.Errorf("smtp: sender address %q: %w", c.From, err)
+	}
+	return c, nil
+}
+
+// String describes the server without its password, for logs.
+func (c *SMTP) String() string {
+	u := url.URL{Scheme: "smtp", Host: net.JoinHostPort(c.Host, strconv.Itoa(c.Port))}
+	if c.SSL {
+		u.Scheme = "smtps"
+	}
+	if c.Username != "" {
+		u.User = url.User(c.Username)
+	}
+	return u.String()
+}
+
+// send delivers one message with id as its Message-ID (the same outbox
+// message always has the same one, so a copy re-sent after a crash can be
+// recognised by the receiving side).
+func (c *SMTP) send(ctx context.Context, id string, m mail) error {
+	msg := gomail.NewMsg()
+	if err := msg.From(c.From); err != nil {
+		return permanent{fmt.Errorf("smtp from: %w", err)}
+	}
+	if err := msg.To(m.To); err != nil {
+		return permanent{fmt.Errorf("smtp to: %w", err)}
+	}
+	msg.Subject(m.Subject)
+	msg.SetMessageIDWithValue(id)
+	msg.SetDate()
+	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
+	opts := []gomail.Option{gomail.WithTLSPolicy(c.TLS), gomail.WithPort(c.Port), gomail.WithTimeout(c.Timeout)}
+	if c.SSL {
+		opts = append(opts, gomail.WithSSL())
+	}
+	if c.Username != "" {
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover), gomail.WithUsername(c.Username), gomail.WithPassword(c.password))
+	}
+	cl, err := gomail.NewClient(c.Host, opts...)
+	if err != nil {
+		return permanent{err}
+	}
+	if err := cl.DialAndSendWithContext(ctx, msg); err != nil {
+		var se *gomail.SendError
+		if errors.As(err, &se) && !se.IsTemp() && se.Reason == gomail.ErrSMTPRcptTo {
+			return permanent{err} // the server refuses the address for good
+		}
+		return err
+	}
+	return nil
+}
+
+// permanent marks a failure that retrying will not cure.
+type permanent struct{ error }
+
+func (p permanent) Unwrap() error { return p.error }
+
+// Sender delivers the mail in a store's outbox.
+type Sender struct {
+	Store *db.DB
+	SMTP  *SMTP
+	// Host names the Message-IDs (<xiangyun.control.42@Host>).
+	Host string
+	// Backoff is the first retry delay, doubled on each failure up to
+	// MaxBackoff.
+	Backoff, MaxBackoff time.Duration
+	Logf                func(msg string, args ...any)
+
+	mu    sync.Mutex
+	retry map[int64]attempt
+}
+
+type attempt struct {
+	n    int
+	next time.Time
+}
+
+// Deliver sends every mail message due in the outbox once and acknowledges
+// each one delivered (or refused for good). Messages that fail are retried
+// by a later call, after a delay that doubles with each failure. It
+// returns how many it delivered.
+func (s *Sender) Deliver(ctx context.Context) (int, error) {
+	msgs, err := s.Store.Outbox(ctx, mailTopic, time.Time{}, 500)
+	if err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	if s.retry == nil {
+		s.retry = map[int64]attempt{}
+	}
+	s.mu.Unlock()
+	sent := 0
+	for _, m := range msgs {
+		if ctx.Err() != nil {
+			return sent, ctx.Err()
+		}
+		s.mu.Lock()
+		a := s.retry[m.ID]
+		s.mu.Unlock()
+		if time.Now().Before(a.next) {
+			continue
+		}
+		var ml mail
+		err := json.Unmarshal(m.Payload, &ml)
+		if err != nil {
+			err = permanent{fmt.Errorf("unreadable mail message: %w", err)}
+		} else {
+			err = s.SMTP.send(ctx, s.messageID(m.ID), ml)
+		}
+		var p permanent
+		switch {
+		case err == nil:
+			sent++
+		case errors.As(err, &p):
+			s.logf("mail dropped: refused for good", "id", m.ID, "to", ml.To, "err", err)
+		default:
+			a.n++
+			a.next = time.Now().Add(s.delay(a.n))
+			s.mu.Lock()
+			s.retry[m.ID] = a
+			s.mu.Unlock()
+			s.logf("mail delivery failed; will retry", "id", m.ID, "to", ml.To, "attempt", a.n, "retry_in", s.delay(a.n).String(), "server", s.SMTP.String(), "err", err)
+			continue
+		}
+		if err := s.Store.Ack(ctx, m.ID); err != nil {
+			return sent, err
+		}
+		s.mu.Lock()
+		delete(s.retry, m.ID)
+		s.mu.Unlock()
+	}
+	return sent, nil
+}
+
+func (s *Sender) messageID(id int64) string {
+	host := s.Host
+	if host == "" {
+		host = "xiangyun.invalid"
+	}
+	return "xiangyun." + s.Store.Name + "." + strconv.FormatInt(id, 10) + "@" + host
+}
+
+func (s *Sender) delay(n int) time.Duration {
+	d, limit := s.Backoff, s.MaxBackoff
+	if d <= 0 {
+		d = 30 * time.Second
+	}
+	if limit <= 0 {
+		limit = time.Hour
+	}
+	for i := 1; i < n && d < limit; i++ {
+		d *= 2
+	}
+	return min(d, limit)
+}
+
+func (s *Sender) logf(msg string, args ...any) {
+	if s.Logf != nil {
+		s.Logf(msg, args...)
+	}
+}
+
+// Run delivers mail every interval until ctx ends.
+func (s *Sender) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.Deliver(ctx); err != nil && ctx.Err() == nil {
+			s.logf("mail outbox read failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
