@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -41,26 +42,17 @@ func (s *Service) notice(w *db.Tx, p *auth.Principal, e entryRow, kind, note str
 	if err != nil {
 		return err
 	}
+	staff, err := providerStaff(w, e.provider)
+	if err != nil {
+		return err
+	}
 	var to []auth.Contact
 	if kind == notify.KindSubmitted {
-		rs, err := auth.Holders(w, auth.RoleReviewer, 0)
-		if err != nil {
+		if to, err = reviewersFor(w, e.provider, staff); err != nil {
 			return err
 		}
-		for _, r := range rs {
-			if r.BodyID != e.provider {
-				to = append(to, r)
-			}
-		}
 	} else {
-		for _, role := range []auth.Role{auth.RoleChiefDataOfficer, auth.RoleDataSpecialist} {
-			rs, err := auth.Holders(w, role, e.provider)
-			if err != nil {
-				return err
-			}
-			to = append(to, rs...)
-		}
-		to = append(to, auth.Contact{UserID: author})
+		to = append(staff, auth.Contact{UserID: author})
 	}
 	n := notify.Notice{Kind: kind, Link: "/catalog/" + strconv.FormatInt(e.id, 10), To: recipients(to, p)}
 	_, who := actor(p)
@@ -89,6 +81,35 @@ func (s *Service) notice(w *db.Tx, p *auth.Principal, e entryRow, kind, note str
 	}
 	_, err = s.notify.Send(w, n)
 	return err
+}
+
+// providerStaff lists the chief data officers and specialists of body.
+func providerStaff(w *db.Tx, body int64) ([]auth.Contact, error) {
+	var out []auth.Contact
+	for _, role := range []auth.Role{auth.RoleChiefDataOfficer, auth.RoleDataSpecialist} {
+		rs, err := auth.Holders(w, role, body)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
+// reviewersFor lists the reviewers who may review an entry of body: not
+// those who belong to it or hold a role there (审核回避, see ownBody).
+func reviewersFor(w *db.Tx, body int64, staff []auth.Contact) ([]auth.Contact, error) {
+	rs, err := auth.Holders(w, auth.RoleReviewer, 0)
+	if err != nil {
+		return nil, err
+	}
+	var out []auth.Contact
+	for _, r := range rs {
+		if r.BodyID != body && !slices.ContainsFunc(staff, func(c auth.Contact) bool { return c.UserID == r.UserID }) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // recipients turns contacts into notify recipients without the actor.
@@ -161,19 +182,21 @@ func (s *Service) NotifyDeadlines(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
-		reviewers, err := auth.Holders(w, auth.RoleReviewer, 0)
-		if err != nil {
-			return err
-		}
+		reviewers := map[int64][]auth.Contact{} // by provider
 		for _, d := range dues {
 			if sent[d.key] {
 				continue
 			}
-			var to []auth.Contact
-			for _, r := range reviewers {
-				if r.BodyID != d.provider {
-					to = append(to, r)
+			to, ok := reviewers[d.provider]
+			if !ok {
+				staff, err := providerStaff(w, d.provider)
+				if err == nil {
+					to, err = reviewersFor(w, d.provider, staff)
 				}
+				if err != nil {
+					return err
+				}
+				reviewers[d.provider] = to
 			}
 			days := strconv.Itoa(d.days)
 			n := notify.Notice{Kind: d.kind, Key: d.key, Link: "/catalog/" + strconv.FormatInt(d.id, 10), To: recipients(to, nil)}

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +31,9 @@ type SMTP struct {
 	SSL      bool
 	From     string
 	Timeout  time.Duration
+	// TLSConfig, when set, replaces the default TLS settings (e.g. to
+	// trust a private certificate authority).
+	TLSConfig *tls.Config
 }
 
 // ParseSMTP reads an SMTP URL and the sender address.
@@ -106,6 +110,9 @@ func (c *SMTP) send(ctx context.Context, id string, m mail) error {
 	opts := []gomail.Option{gomail.WithTLSPolicy(c.TLS), gomail.WithPort(c.Port), gomail.WithTimeout(c.Timeout)}
 	if c.SSL {
 		opts = append(opts, gomail.WithSSL())
+	}
+	if c.TLSConfig != nil {
+		opts = append(opts, gomail.WithTLSConfig(c.TLSConfig))
 	}
 	if c.Username != "" {
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover), gomail.WithUsername(c.Username), gomail.WithPassword(c.password))
