@@ -54,7 +54,7 @@ func (s *Service) notice(w *db.Tx, p *auth.Principal, e entryRow, kind, note str
 	} else {
 		to = append(staff, auth.Contact{UserID: author})
 	}
-	n := notify.Notice{Kind: kind, Link: "/catalog/" + strconv.FormatInt(e.id, 10), To: recipients(to, p)}
+	n := notify.Notice{Kind: kind, Link: "/catalog/" + strconv.FormatInt(e.id, 10), To: recipients(to, p), At: s.clock()}
 	_, who := actor(p)
 	v := "（" + e.code + "，第 " + strconv.Itoa(number) + " 版）"
 	vEN := " (" + e.code + ", version " + strconv.Itoa(number) + ")"
@@ -199,7 +199,7 @@ func (s *Service) NotifyDeadlines(ctx context.Context) (int, error) {
 				reviewers[d.provider] = to
 			}
 			days := strconv.Itoa(d.days)
-			n := notify.Notice{Kind: d.kind, Key: d.key, Link: "/catalog/" + strconv.FormatInt(d.id, 10), To: recipients(to, nil)}
+			n := notify.Notice{Kind: d.kind, Key: d.key, Link: "/catalog/" + strconv.FormatInt(d.id, 10), To: recipients(to, nil), At: now}
 			if d.kind == notify.KindDeadlinePassed {
 				n.TitleZH, n.TitleEN = "审核已超期："+d.name, "Review overdue: "+d.name
 				n.BodyZH = "目录（" + d.code + "）已等待审核 " + days + " 个工作日，超过 " + strconv.Itoa(ReviewOverDays) + " 个工作日的审核时限。"

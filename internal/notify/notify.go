@@ -62,6 +62,8 @@ type Notice struct {
 	// whichever node or run sends it.
 	Key string
 	To  []Recipient
+	// At is when it happened; zero means the transaction's time.
+	At time.Time
 }
 
 // Notification is one notice in one user's inbox, in the reader's language.
@@ -123,6 +125,10 @@ func (s *Service) Send(tx *db.Tx, n Notice) (int, error) {
 	if n.Key != "" {
 		key = n.Key
 	}
+	at := tx.Now
+	if !n.At.IsZero() {
+		at = db.Time{Time: n.At.UTC().Truncate(time.Microsecond)}
+	}
 	seen := map[int64]bool{}
 	sent := 0
 	for _, r := range n.To {
@@ -136,7 +142,7 @@ func (s *Service) Send(tx *db.Tx, n Notice) (int, error) {
 		// transaction waits for ours and then does nothing).
 		err := tx.QueryRow(`INSERT INTO notifications (user_id, kind, title_zh, title_en, body_zh, body_en, link, created_at, dedup_key)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedup_key, user_id) DO NOTHING RETURNING id`,
-			r.UserID, n.Kind, n.TitleZH, n.TitleEN, n.BodyZH, n.BodyEN, n.Link, tx.Now, key).Scan(&id)
+			r.UserID, n.Kind, n.TitleZH, n.TitleEN, n.BodyZH, n.BodyEN, n.Link, at, key).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
