@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"crypto/tls"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +12,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -136,7 +136,8 @@ type permanent struct{ error }
 
 func (p permanent) Unwrap() error { return p.error }
 
-// Sender delivers the mail in a store's outbox.
+// Sender delivers the mail in a store's outbox. Several senders (one per
+// node) may run on one store: each claims a message before sending it.
 type Sender struct {
 	Store *db.DB
 	SMTP  *SMTP
@@ -145,44 +146,39 @@ type Sender struct {
 	// Backoff is the first retry delay, doubled on each failure up to
 	// MaxBackoff.
 	Backoff, MaxBackoff time.Duration
-	Logf                func(msg string, args ...any)
-
-	mu    sync.Mutex
-	retry map[int64]attempt
-}
-
-type attempt struct {
-	n    int
-	next time.Time
+	// Lease is how long a claim keeps other senders off a message being
+	// sent (default 5 minutes, well above the SMTP timeout).
+	Lease time.Duration
+	Logf  func(msg string, args ...any)
 }
 
 // Deliver sends every mail message due in the outbox once and acknowledges
-// each one delivered (or refused for good). Messages that fail are retried
-// by a later call, after a delay that doubles with each failure. It
-// returns how many it delivered.
+// each one delivered (or refused for good). A message that fails is tried
+// again by a later call, after a delay that doubles with each failure; the
+// delay is kept in the database, so it holds across restarts and nodes. It
+// returns how many messages it delivered.
 func (s *Sender) Deliver(ctx context.Context) (int, error) {
 	msgs, err := s.Store.Outbox(ctx, mailTopic, time.Time{}, 500)
 	if err != nil {
 		return 0, err
 	}
-	s.mu.Lock()
-	if s.retry == nil {
-		s.retry = map[int64]attempt{}
+	if len(msgs) == 0 {
+		return 0, s.sweep(ctx)
 	}
-	s.mu.Unlock()
 	sent := 0
 	for _, m := range msgs {
 		if ctx.Err() != nil {
 			return sent, ctx.Err()
 		}
-		s.mu.Lock()
-		a := s.retry[m.ID]
-		s.mu.Unlock()
-		if time.Now().Before(a.next) {
-			continue
+		attempts, ok, err := s.claim(ctx, m.ID)
+		if err != nil {
+			return sent, err
+		}
+		if !ok {
+			continue // another sender has it, or its next try is later
 		}
 		var ml mail
-		err := json.Unmarshal(m.Payload, &ml)
+		err = json.Unmarshal(m.Payload, &ml)
 		if err != nil {
 			err = permanent{fmt.Errorf("unreadable mail message: %w", err)}
 		} else {
@@ -195,22 +191,85 @@ func (s *Sender) Deliver(ctx context.Context) (int, error) {
 		case errors.As(err, &p):
 			s.logf("mail dropped: refused for good", "id", m.ID, "to", ml.To, "err", err)
 		default:
-			a.n++
-			a.next = time.Now().Add(s.delay(a.n))
-			s.mu.Lock()
-			s.retry[m.ID] = a
-			s.mu.Unlock()
-			s.logf("mail delivery failed; will retry", "id", m.ID, "to", ml.To, "attempt", a.n, "retry_in", s.delay(a.n).String(), "server", s.SMTP.String(), "err", err)
+			wait := s.delay(attempts + 1)
+			s.logf("mail delivery failed; will retry", "id", m.ID, "to", ml.To, "attempt", attempts+1, "retry_in", wait.String(), "server", s.SMTP.String(), "err", err)
+			if err := s.release(ctx, m.ID, wait, err); err != nil {
+				return sent, err
+			}
 			continue
 		}
 		if err := s.Store.Ack(ctx, m.ID); err != nil {
 			return sent, err
 		}
-		s.mu.Lock()
-		delete(s.retry, m.ID)
-		s.mu.Unlock()
+		if err := s.Store.Tx(ctx, func(tx *db.Tx) error {
+			return tx.Run(`DELETE FROM notify_mail WHERE msg_id = $1`, m.ID)
+		}); err != nil {
+			return sent, err
+		}
 	}
 	return sent, nil
+}
+
+// claim takes message id for this sender until the lease ends, unless
+// another sender holds it or its next try is not due. It returns how many
+// attempts failed before.
+func (s *Sender) claim(ctx context.Context, id int64) (attempts int, ok bool, err error) {
+	lease := s.Lease
+	if lease <= 0 {
+		lease = 5 * time.Minute
+	}
+	err = s.Store.Tx(ctx, func(tx *db.Tx) error {
+		until := db.Time{Time: tx.Now.Add(lease)}
+		err := tx.QueryRow(`INSERT INTO notify_mail (msg_id, attempts, next_at) VALUES ($1, 0, $2)
+			ON CONFLICT (msg_id) DO UPDATE SET next_at = excluded.next_at WHERE notify_mail.next_at <= $3
+			RETURNING attempts`, id, until, tx.Now).Scan(&attempts)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		// A sender that delivered the message drops its claim only after
+		// acknowledging it, so a claim won after that finds it gone (this
+		// statement sees what committed before it, also on PostgreSQL).
+		var left int
+		if err := tx.QueryRow(`SELECT COUNT(*) FROM xy_outbox WHERE id = $1`, id).Scan(&left); err != nil {
+			return err
+		}
+		if left == 0 {
+			return errGone
+		}
+		ok = true
+		return nil
+	})
+	if errors.Is(err, errGone) {
+		return 0, false, nil
+	}
+	return attempts, ok, db.Check(err)
+}
+
+var errGone = errors.New("notify: mail message already delivered")
+
+// sweep removes the state of messages no longer in the outbox (a sender
+// stopped between acknowledging a message and dropping its claim).
+func (s *Sender) sweep(ctx context.Context) error {
+	rctx, cancel := s.Store.Ctx(ctx)
+	defer cancel()
+	var n int
+	if err := s.Store.R.QueryRowContext(rctx, `SELECT COUNT(*) FROM notify_mail`).Scan(&n); err != nil || n == 0 {
+		return db.Check(err)
+	}
+	return s.Store.Tx(ctx, func(tx *db.Tx) error {
+		return tx.Run(`DELETE FROM notify_mail WHERE NOT EXISTS (SELECT 1 FROM xy_outbox o WHERE o.id = notify_mail.msg_id)`)
+	})
+}
+
+// release gives message id back after a failed try, due again after wait.
+func (s *Sender) release(ctx context.Context, id int64, wait time.Duration, cause error) error {
+	return s.Store.Tx(ctx, func(tx *db.Tx) error {
+		return tx.Run(`UPDATE notify_mail SET attempts = attempts + 1, next_at = $1, error = $2 WHERE msg_id = $3`,
+			db.Time{Time: tx.Now.Add(wait)}, clip(cause.Error(), 500), id)
+	})
 }
 
 func (s *Sender) messageID(id int64) string {

@@ -391,6 +391,28 @@ func TestMailThroughOutbox(t *testing.T) {
 			if msgs, _ := store2.Outbox(ctx, "mail", time.Time{}, 10); len(msgs) != 0 {
 				t.Fatalf("delivered mail left in the outbox: %d", len(msgs))
 			}
+
+			// Two nodes' senders at once: each message goes out once.
+			_, s2 := open(t, d, notify.Options{Mail: true})
+			send(t, store2, s2, notice("法人库", 1, 2, 3, 4, 5))
+			other := &notify.Sender{Store: store2, SMTP: cfg, Host: "example.gov.cn"}
+			var wg sync.WaitGroup
+			var delivered [2]int
+			for i, sd := range []*notify.Sender{sender, other} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					n, err := sd.Deliver(ctx)
+					if err != nil {
+						t.Error(err)
+					}
+					delivered[i] = n
+				}()
+			}
+			wg.Wait()
+			if got := len(srv.messages()); got != 6 || delivered[0]+delivered[1] != 5 {
+				t.Fatalf("two senders: server has %d messages (want 6), senders report %v", got, delivered)
+			}
 		})
 	}
 }
