@@ -443,33 +443,3 @@ func TestParseSMTP(t *testing.T) {
 		}
 	}
 }
-
-// TestSchemaParity: the two dialects' migrations give the same tables and
-// columns.
-func TestSchemaParity(t *testing.T) {
-	dsns := dbtest.TestDSNs(t)
-	if len(dsns) < 2 {
-		t.Skip("needs both databases (XIANGYUN_TEST_POSTGRES)")
-	}
-	cols := map[db.Dialect]string{}
-	for dialect, dsn := range dsns {
-		store, _ := open(t, dsn(t), notify.Options{})
-		var all []string
-		for _, table := range []string{"notifications", "notify_mail"} {
-			rows, err := store.R.Query("SELECT * FROM " + table + " WHERE 1 = 0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, err := rows.Columns()
-			rows.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			all = append(all, table+"("+strings.Join(c, ",")+")")
-		}
-		cols[dialect] = strings.Join(all, " ")
-	}
-	if cols[db.SQLite] != cols[db.Postgres] {
-		t.Fatalf("schemas differ:\nsqlite:   %s\npostgres: %s", cols[db.SQLite], cols[db.Postgres])
-	}
-}
