@@ -12,6 +12,9 @@ import (
 )
 
 func (c *Console) notificationRoutes() {
+	if c.Notify == nil {
+		return // a console without a notification centre (some tests)
+	}
 	c.route(http.MethodGet, "/notifications", auth.PermSignedIn, "notification.list", c.notifications)
 	c.route(http.MethodPost, "/notifications/{id}/read", auth.PermSignedIn, "notification.read", c.notificationRead)
 	c.route(http.MethodPost, "/notifications/read-all", auth.PermSignedIn, "notification.read_all", c.notificationsReadAll)
