@@ -291,9 +291,11 @@ type mail struct {
 
 func (s *Service) emitMail(tx *db.Tx, to string, n Notice) error {
 	var b strings.Builder
-	link := n.Link
-	if link != "" && s.opts.BaseURL != "" && strings.HasPrefix(link, "/") {
-		link = s.opts.BaseURL + link
+	// A console path means nothing in a mail client: the link goes in only
+	// when the console's public address is known.
+	link := ""
+	if n.Link != "" && s.opts.BaseURL != "" && strings.HasPrefix(n.Link, "/") {
+		link = s.opts.BaseURL + n.Link
 	}
 	b.WriteString(n.TitleZH + "\n")
 	if n.BodyZH != "" {
