@@ -31,10 +31,13 @@ type inboxSession struct {
 	to []string
 }
 
-func (s *inboxSession) Reset()                                    { s.to = nil }
-func (s *inboxSession) Logout() error                             { return nil }
-func (s *inboxSession) Mail(string, *smtp.MailOptions) error      { return nil }
-func (s *inboxSession) Rcpt(to string, _ *smtp.RcptOptions) error { s.to = append(s.to, to); return nil }
+func (s *inboxSession) Reset()                               { s.to = nil }
+func (s *inboxSession) Logout() error                        { return nil }
+func (s *inboxSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *inboxSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.to = append(s.to, to)
+	return nil
+}
 func (s *inboxSession) Data(r io.Reader) error {
 	b, err := io.ReadAll(r)
 	s.in.mu.Lock()
