@@ -94,7 +94,7 @@ var auditActions = map[string][2]string{
 	"catalog.demand.create": {"提出数据需求", "post a demand"}, "catalog.demand.update": {"修改数据需求", "edit a demand"},
 	"catalog.demand.link": {"对接数据需求", "link a demand"}, "catalog.demand.unlink": {"取消需求对接", "unlink a demand"}, "catalog.demand.close": {"关闭或重开需求", "close or reopen a demand"},
 	"catalog.index.rebuild": {"重建检索索引", "rebuild the search index"},
-	"notification.read": {"标记通知已读", "mark a notification read"}, "notification.read_all": {"全部通知标为已读", "mark all notifications read"},
+	"notification.read":     {"标记通知已读", "mark a notification read"}, "notification.read_all": {"全部通知标为已读", "mark all notifications read"},
 	"notification.list": {"查看通知", "notifications"}, "notification.count": {"查看未读通知数", "unread notification count"},
 	// pages, which the log records when a role may not open them
 	"console.home": {"打开工作台", "home page"}, "org.body.list": {"查看机构列表", "bodies list"}, "org.body.read": {"查看机构", "body page"},
