@@ -149,7 +149,17 @@ type Sender struct {
 	// Lease is how long a claim keeps other senders off a message being
 	// sent (default 5 minutes, well above the SMTP timeout).
 	Lease time.Duration
-	Logf  func(msg string, args ...any)
+	// MaxAttempts is how often a message is tried before it is dropped
+	// (default 60: with the default backoff, over two days).
+	MaxAttempts int
+	Logf        func(msg string, args ...any)
+}
+
+func (s *Sender) maxAttempts() int {
+	if s.MaxAttempts > 0 {
+		return s.MaxAttempts
+	}
+	return 60
 }
 
 // Deliver sends every mail message due in the outbox once and acknowledges
@@ -190,6 +200,8 @@ func (s *Sender) Deliver(ctx context.Context) (int, error) {
 			sent++
 		case errors.As(err, &p):
 			s.logf("mail dropped: refused for good", "id", m.ID, "to", ml.To, "err", err)
+		case attempts+1 >= s.maxAttempts():
+			s.logf("mail dropped: still failing after every retry", "id", m.ID, "to", ml.To, "attempts", attempts+1, "server", s.SMTP.String(), "err", err)
 		default:
 			wait := s.delay(attempts + 1)
 			s.logf("mail delivery failed; will retry", "id", m.ID, "to", ml.To, "attempt", attempts+1, "retry_in", wait.String(), "server", s.SMTP.String(), "err", err)

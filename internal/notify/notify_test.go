@@ -443,3 +443,37 @@ func TestParseSMTP(t *testing.T) {
 		}
 	}
 }
+
+// TestMailGivesUp: a message the server keeps refusing is retried with
+// backoff and dropped after MaxAttempts, so the outbox does not grow.
+func TestMailGivesUp(t *testing.T) {
+	ctx := context.Background()
+	srv := startSMTP(t, "", "")
+	srv.mu.Lock()
+	srv.refuse = true
+	srv.mu.Unlock()
+	store, s := open(t, "sqlite:"+t.TempDir(), notify.Options{Mail: true})
+	send(t, store, s, notice("人口库", 7))
+	cfg, err := notify.ParseSMTP("smtp://"+srv.addr, "noreply@example.gov.cn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	sender := &notify.Sender{Store: store, SMTP: cfg, Backoff: time.Hour, MaxAttempts: 2, Logf: func(msg string, args ...any) { fmt.Fprintln(&logs, msg, args) }}
+	for range 2 {
+		if _, err := sender.Deliver(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if msgs, _ := store.Outbox(ctx, "mail", time.Time{}, 10); len(msgs) != 1 {
+		t.Fatalf("the second pass came before the backoff ended, yet the message is gone or doubled: %d", len(msgs))
+	}
+	sender.Backoff = time.Millisecond
+	store.Clock = func() time.Time { return time.Now().Add(2 * time.Hour) } // the hour of backoff has passed
+	if _, err := sender.Deliver(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if msgs, _ := store.Outbox(ctx, "mail", time.Time{}, 10); len(msgs) != 0 || !strings.Contains(logs.String(), "still failing after every retry") {
+		t.Fatalf("after %d attempts: %d messages left; log:\n%s", sender.MaxAttempts, len(msgs), logs.String())
+	}
+}
