@@ -127,7 +127,11 @@ type Entry struct {
 	Scope        string `json:"scope" doc:"province or supplementary"`
 	Status       string `json:"status"`
 	Content
-	Version     int        `json:"version" doc:"number of the current version"`
+	Version int `json:"version" doc:"number of the current version"`
+	// Rev is the entry's row version, raised by every change: an edit
+	// carries the Rev it was made on (If-Match in the API, a hidden field
+	// in the console) and is refused if the entry has changed since.
+	Rev         int64      `json:"rev" doc:"row version of the entry; send it back (as If-Match, or the ETag) to change the entry"`
 	PublishedAt *time.Time `json:"published_at,omitempty" doc:"发布日期 of the version in force"`
 	FirstPublAt *time.Time `json:"first_published_at,omitempty"`
 	CreatedAt   time.Time  `json:"created_at"`

@@ -13,14 +13,6 @@ import (
 	"xiangyun/internal/org"
 )
 
-// forUpdate locks the selected row on PostgreSQL; SQLite has one writer.
-func (s *Service) forUpdate() string {
-	if s.db.Dialect == db.Postgres {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
 // nextCode takes the next sequence number of class and returns the entry
 // code: the classification code, "/", the six-digit sequence number. The
 // counter row is incremented in the caller's transaction, which serialises
@@ -123,7 +115,7 @@ func event(w *db.Tx, entryID int64, version int, action string, p *auth.Principa
 // entryRow is an entry's identity and workflow pointers, read (and on
 // PostgreSQL locked) at the start of a transition.
 type entryRow struct {
-	id, provider                int64
+	id, provider, rev           int64
 	code, class, status         string
 	current, published, draft   int64
 	versions                    int
@@ -134,9 +126,9 @@ type entryRow struct {
 func (s *Service) lockEntry(w *db.Tx, id int64) (entryRow, error) {
 	var e entryRow
 	var first db.Time
-	err := w.QueryRow(`SELECT id, provider_id, code, class, status, COALESCE(current_version_id, 0), COALESCE(published_version_id, 0),
-		COALESCE(draft_version_id, 0), versions, first_published_at FROM entries WHERE id = $1`+s.forUpdate(), id).
-		Scan(&e.id, &e.provider, &e.code, &e.class, &e.status, &e.current, &e.published, &e.draft, &e.versions, &first)
+	err := w.QueryRow(`SELECT id, revision, provider_id, code, class, status, COALESCE(current_version_id, 0), COALESCE(published_version_id, 0),
+		COALESCE(draft_version_id, 0), versions, first_published_at FROM entries WHERE id = $1`+w.ForUpdate(), id).
+		Scan(&e.id, &e.rev, &e.provider, &e.code, &e.class, &e.status, &e.current, &e.published, &e.draft, &e.versions, &first)
 	if isNoRows(err) {
 		return e, ErrNotFound
 	}
@@ -152,7 +144,7 @@ func (s *Service) lockEntry(w *db.Tx, id int64) (entryRow, error) {
 	return e, nil
 }
 
-const entrySelect = `SELECT e.id, e.code, e.provider_id, e.region_code, e.scope, e.status, e.published_at, e.first_published_at,
+const entrySelect = `SELECT e.id, e.code, e.revision, e.provider_id, e.region_code, e.scope, e.status, e.published_at, e.first_published_at,
 	e.created_at, e.updated_at, COALESCE(e.current_version_id, 0), COALESCE(e.published_version_id, 0), COALESCE(e.draft_version_id, 0),
 	COALESCE(d.status, ''), v.number, v.name, v.class, v.abstract, v.format_class, v.format_type, v.share_type, v.share_condition,
 	v.share_method, v.share_channel, v.open_type, v.open_condition, v.cycle, v.grade
@@ -163,7 +155,7 @@ func scanEntry(sc interface{ Scan(...any) error }) (Entry, error) {
 	var pub, first, created, updated db.Time
 	var draftStatus string
 	c := &e.Content
-	err := sc.Scan(&e.ID, &e.Code, &e.ProviderID, &e.RegionCode, &e.Scope, &e.Status, &pub, &first, &created, &updated,
+	err := sc.Scan(&e.ID, &e.Code, &e.Rev, &e.ProviderID, &e.RegionCode, &e.Scope, &e.Status, &pub, &first, &created, &updated,
 		&e.currentID, &e.publishedID, &e.draftID, &draftStatus, &e.Version, &c.Name, &c.Class, &c.Abstract, &c.FormatClass,
 		&c.FormatType, &c.ShareType, &c.ShareCondition, &c.ShareMethod, &c.ShareChannel, &c.OpenType, &c.OpenCondition, &c.Cycle, &c.Grade)
 	if err != nil {
