@@ -324,18 +324,24 @@ func TestValidationRules(t *testing.T) {
 	})
 }
 
-func TestHostileInputRefused(t *testing.T) {
-	hostile := []string{"<script>alert(1)</script>", "x'; DROP TABLE entries; --", "a\x00b", "人口 UNION SELECT password FROM users"}
+// Text that looks like markup, SQL or a path is ordinary text: stored and
+// read back exactly as typed (queries are parameterised, pages escape);
+// ordinary government text is accepted. Control characters, bidi overrides
+// and invalid UTF-8 are refused, and refused input writes nothing.
+func TestHostileTextVerbatim(t *testing.T) {
+	hostile := []string{"<script>alert(1)</script>", "x'; DROP TABLE entries; --", "人口 UNION SELECT password FROM users",
+		"../../../etc/passwd", `"><img src=x onerror=alert(1)>`, "经省政数局审批", "2019--2024年", "1/*注释*/；“授权共享”"}
 	fields := []struct {
 		field string
 		set   func(*EntryInput, string)
+		get   func(*Entry) string
 	}{
-		{"name", func(in *EntryInput, s string) { in.Name = s }},
-		{"abstract", func(in *EntryInput, s string) { in.Abstract = s }},
-		{"share_condition", func(in *EntryInput, s string) { in.ShareCondition = s }},
-		{"open_condition", func(in *EntryInput, s string) { in.OpenCondition = s }},
-		{"items[0].name", func(in *EntryInput, s string) { in.Items[0].Name = s }},
-		{"items[0].code_list", func(in *EntryInput, s string) { in.Items[0].CodeList = s }},
+		{"name", func(in *EntryInput, s string) { in.Name = s }, func(e *Entry) string { return e.Name }},
+		{"abstract", func(in *EntryInput, s string) { in.Abstract = s }, func(e *Entry) string { return e.Abstract }},
+		{"share_condition", func(in *EntryInput, s string) { in.ShareCondition = s }, func(e *Entry) string { return e.ShareCondition }},
+		{"open_condition", func(in *EntryInput, s string) { in.OpenCondition = s }, func(e *Entry) string { return e.OpenCondition }},
+		{"items[0].name", func(in *EntryInput, s string) { in.Items[0].Name = s }, func(e *Entry) string { return e.Items[0].Name }},
+		{"items[0].code_list", func(in *EntryInput, s string) { in.Items[0].CodeList = s }, func(e *Entry) string { return e.Items[0].CodeList }},
 	}
 	eachDB(t, func(t *testing.T, f *fixture) {
 		for _, fl := range fields {
@@ -343,26 +349,46 @@ func TestHostileInputRefused(t *testing.T) {
 				in := f.input("police", "吉林省常住人口基本信息")
 				in.Items = slices.Clone(in.Items)
 				fl.set(&in, h)
-				_, err := f.s.Create(f.ctx, f.p["police_cdo"], in)
-				e, ok := errs.As(err)
-				if !ok || !slices.ContainsFunc(e.Fields, func(fe errs.FieldError) bool { return fe.Field == fl.field }) {
-					t.Errorf("%s = %q: got %v", fl.field, h, err)
+				e, err := f.s.Create(f.ctx, f.p["police_cdo"], in)
+				if err != nil {
+					t.Errorf("%s = %q refused: %v", fl.field, h, err)
+					continue
+				}
+				if got, err := f.s.Get(f.ctx, f.p["police_cdo"], e.ID); err != nil || fl.get(&got) != h {
+					t.Errorf("%s = %q read back as %q (%v)", fl.field, h, fl.get(&got), err)
 				}
 			}
 		}
-		// A hostile reason or comment is refused too.
-		e := f.published(f.input("police", "吉林省常住人口基本信息"))
-		if _, err := f.s.Update(f.ctx, f.p["police_cdo"], e.ID, f.input("police", "吉林省常住人口信息"), "<img src=x onerror=alert(1)>"); err == nil {
-			t.Error("hostile reason accepted")
+		before := f.count("entries")
+		for _, bad := range []string{"a\x00b", "a\x1b[31mb", "ab\u202Ecd", "ab\xffcd"} {
+			for _, fl := range fields {
+				in := f.input("police", "吉林省常住人口基本信息")
+				in.Items = slices.Clone(in.Items)
+				fl.set(&in, bad)
+				_, err := f.s.Create(f.ctx, f.p["police_cdo"], in)
+				if e, ok := errs.As(err); !ok || !slices.ContainsFunc(e.Fields, func(fe errs.FieldError) bool { return fe.Field == fl.field }) {
+					t.Errorf("%s = %q: got %v", fl.field, bad, err)
+				}
+			}
 		}
-		if _, err := f.s.Withdraw(f.ctx, f.p["police_cdo"], e.ID, "'; DELETE FROM entries; --"); err == nil {
-			t.Error("hostile withdraw reason accepted")
+		// A reason or comment with SQL or markup is kept as written.
+		e := f.published(f.input("police", "吉林省人口基本信息"))
+		if _, err := f.s.Update(f.ctx, f.p["police_cdo"], e.ID, f.input("police", "吉林省常住人口信息"), "<img src=x onerror=alert(1)>"); err != nil {
+			t.Errorf("reason with markup: %v", err)
 		}
-		if n := f.count("entries"); n != 1 {
-			t.Errorf("entries = %d, want 1: nothing written by refused input", n)
+		if _, err := f.s.Withdraw(f.ctx, f.p["police_cdo"], e.ID, "a\x00"); err == nil {
+			t.Error("withdraw reason with a control character accepted")
 		}
-		if n := f.count("entry_versions"); n != 1 {
-			t.Errorf("versions = %d, want 1", n)
+		if _, err := f.s.Withdraw(f.ctx, f.p["police_cdo"], e.ID, "'; DELETE FROM entries; --"); err != nil {
+			t.Errorf("withdraw reason: %v", err)
+		}
+		h, err := f.s.History(f.ctx, f.p["police_cdo"], e.ID)
+		if err != nil || !slices.ContainsFunc(h, func(ev Event) bool { return ev.Comment == "'; DELETE FROM entries; --" }) ||
+			!slices.ContainsFunc(h, func(ev Event) bool { return ev.Comment == "<img src=x onerror=alert(1)>" }) {
+			t.Errorf("history does not keep the reasons verbatim: %+v %v", h, err)
+		}
+		if n := f.count("entries"); n != before+1 {
+			t.Errorf("entries = %d, want %d: nothing written by refused input", n, before+1)
 		}
 	})
 }

@@ -62,8 +62,8 @@ func TestResponsibilityList(t *testing.T) {
 		ctx, s, p := f.ctx, f.s, f.p
 		_, err := s.CreateResponsibility(ctx, p["police_cdo"], ResponsibilityInput{BodyID: f.bodies["police"].ID, Name: "吉林省常住人口基本信息"})
 		wantKind(t, err, errs.KindForbidden, "catalog.lists_forbidden")
-		_, err = s.CreateResponsibility(ctx, p["admin"], ResponsibilityInput{BodyID: f.bodies["police"].ID, Name: "<b>x</b>", Due: "2026-13-01"})
-		wantField(t, err, "name", "text.forbidden_chars")
+		_, err = s.CreateResponsibility(ctx, p["admin"], ResponsibilityInput{BodyID: f.bodies["police"].ID, Name: "x\x00", Due: "2026-13-01"})
+		wantField(t, err, "name", "text.control_chars")
 		wantField(t, err, "due", "catalog.date")
 
 		r, err := s.CreateResponsibility(ctx, p["admin"], ResponsibilityInput{BodyID: f.bodies["police"].ID, Name: "吉林省常住人口基本信息",
