@@ -392,3 +392,55 @@ func TestHostileTextVerbatim(t *testing.T) {
 		}
 	})
 }
+
+// A database that cannot answer is a 503 (errs.KindUnavailable) for every
+// operation, never the user's mistake ("the provider does not exist", "no
+// such entry", a validation error).
+func TestStorageOutageIsUnavailable(t *testing.T) {
+	eachDB(t, func(t *testing.T, f *fixture) {
+		ctx, s, p := f.ctx, f.s, f.p
+		in := f.input("police", "吉林省常住人口基本信息")
+		e := f.create("police_spec", in)
+		rel := f.input("police", "吉林省流动人口信息")
+		rel.Related = []string{e.Code}
+		in.ProviderID, in.ProviderCode = 0, f.bodies["police"].CreditCode
+		if err := f.store.Close(); err != nil {
+			t.Fatal(err)
+		}
+		ops := map[string]func() error{
+			"create": func() error {
+				_, err := s.Create(ctx, p["police_spec"], f.input("police", "吉林省户籍人口信息"))
+				return err
+			},
+			"create by code":   func() error { _, err := s.Create(ctx, p["police_spec"], in); return err },
+			"create many":      func() error { _, err := s.CreateMany(ctx, p["police_spec"], []EntryInput{rel}); return err },
+			"validate related": func() error { return s.ValidateInput(ctx, rel) },
+			"get":              func() error { _, err := s.Get(ctx, p["police_spec"], e.ID); return err },
+			"get by code":      func() error { _, err := s.GetByCode(ctx, p["police_spec"], e.Code); return err },
+			"update":           func() error { _, err := s.Update(ctx, p["police_spec"], e.ID, rel, "", IfRev(e.Rev)); return err },
+			"submit":           func() error { _, err := s.Submit(ctx, p["police_cdo"], e.ID, ""); return err },
+			"submit many":      func() error { return s.SubmitMany(ctx, p["police_cdo"], []int64{e.ID}, "") },
+			"history":          func() error { _, err := s.History(ctx, p["police_spec"], e.ID); return err },
+			"create responsibility": func() error {
+				_, err := s.CreateResponsibility(ctx, p["admin"], ResponsibilityInput{BodyID: f.bodies["police"].ID, Name: "吉林省常住人口基本信息"})
+				return err
+			},
+			"create demand": func() error {
+				_, err := s.CreateDemand(ctx, p["police_cdo"], DemandInput{BodyID: f.bodies["police"].ID, Title: "企业登记信息"})
+				return err
+			},
+			"responsibility":   func() error { _, err := s.Responsibility(ctx, 1); return err },
+			"responsibilities": func() error { _, _, err := s.Responsibilities(ctx, ListFilter{Q: "人口"}); return err },
+			"demands":          func() error { _, _, err := s.Demands(ctx, ListFilter{}); return err },
+			"negative list":    func() error { _, _, err := s.NegativeList(ctx, ListFilter{}); return err },
+			"versions":         func() error { _, err := s.Versions(ctx, p["police_spec"], e.ID); return err },
+			"diff":             func() error { _, err := s.Diff(ctx, p["police_spec"], e.ID, -1, 0); return err },
+			"demand":           func() error { _, err := s.Demand(ctx, 1); return err },
+		}
+		for name, op := range ops {
+			if err := op(); errs.KindOf(err) != errs.KindUnavailable {
+				t.Errorf("%s with the database closed: %v (kind %d), want unavailable", name, err, errs.KindOf(err))
+			}
+		}
+	})
+}

@@ -133,7 +133,7 @@ func (s *Service) lockEntry(w *db.Tx, id int64) (entryRow, error) {
 		return e, ErrNotFound
 	}
 	if err != nil {
-		return e, err
+		return e, db.Check(err)
 	}
 	e.everPublished = !first.IsZero()
 	if e.draft != 0 {
@@ -204,25 +204,33 @@ func (n *names) region(ctx context.Context, code string) string {
 // prefetch loads the names of these bodies and regions that are not known
 // yet, in one query each, so that a page of results costs two queries
 // rather than one per row and facet value.
-func (n *names) prefetch(ctx context.Context, bodyIDs []int64, regionCodes []string) {
+//
+// A failed lookup is returned: a page without its names would pass a
+// storage failure off as nameless data.
+func (n *names) prefetch(ctx context.Context, bodyIDs []int64, regionCodes []string) error {
 	bodyIDs = slices.DeleteFunc(slices.Clone(bodyIDs), func(id int64) bool { _, ok := n.bodies[id]; return ok })
 	slices.Sort(bodyIDs)
 	if bodyIDs = slices.Compact(bodyIDs); len(bodyIDs) > 0 {
-		if bs, err := n.s.orgs.BodiesByID(ctx, bodyIDs); err == nil {
-			for _, id := range bodyIDs {
-				n.bodies[id] = bs[id] // unknown ids stay unknown, not asked again
-			}
+		bs, err := n.s.orgs.BodiesByID(ctx, bodyIDs)
+		if err != nil {
+			return db.Check(err)
+		}
+		for _, id := range bodyIDs {
+			n.bodies[id] = bs[id] // unknown ids stay unknown, not asked again
 		}
 	}
 	regionCodes = slices.DeleteFunc(slices.Clone(regionCodes), func(c string) bool { _, ok := n.regions[c]; return ok })
 	slices.Sort(regionCodes)
 	if regionCodes = slices.Compact(regionCodes); len(regionCodes) > 0 {
-		if rs, err := n.s.orgs.RegionNames(ctx, regionCodes); err == nil {
-			for _, c := range regionCodes {
-				n.regions[c] = rs[c]
-			}
+		rs, err := n.s.orgs.RegionNames(ctx, regionCodes)
+		if err != nil {
+			return db.Check(err)
+		}
+		for _, c := range regionCodes {
+			n.regions[c] = rs[c]
 		}
 	}
+	return nil
 }
 
 func (n *names) fill(ctx context.Context, e *Entry) {
@@ -263,7 +271,9 @@ func (s *Service) loadEntries(ctx context.Context, q queryer, ids []int64, withI
 	for _, e := range byID {
 		bodyIDs, regionCodes = append(bodyIDs, e.ProviderID), append(regionCodes, e.RegionCode)
 	}
-	nm.prefetch(ctx, bodyIDs, regionCodes)
+	if err := nm.prefetch(ctx, bodyIDs, regionCodes); err != nil {
+		return nil, err
+	}
 	out := make([]Entry, 0, len(byID))
 	for _, id := range ids {
 		if e, ok := byID[id]; ok {
@@ -403,7 +413,7 @@ func (s *Service) versionByID(ctx context.Context, q queryer, id int64) (Version
 		return v, errVersion
 	}
 	if err != nil {
-		return v, err
+		return v, db.Check(err)
 	}
 	parts, err := loadParts(ctx, q, []int64{id})
 	if err != nil {

@@ -106,7 +106,10 @@ func (s *Service) create(ctx context.Context, p *auth.Principal, ins []EntryInpu
 		if batch {
 			prefix = "rows[" + strconv.Itoa(i) + "]."
 		}
-		b := c.check(ctx, &ins[i], prefix, "", &fs)
+		b, err := c.check(ctx, &ins[i], prefix, "", &fs)
+		if err != nil {
+			return nil, err
+		}
 		if b != nil && !canEdit(p, b.ID) {
 			if !batch {
 				return nil, errNotProvider
@@ -134,7 +137,7 @@ func (s *Service) create(ctx context.Context, p *auth.Principal, ins []EntryInpu
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, db.Check(err)
 	}
 	s.indexEntries(out)
 	for i := range out {
@@ -210,7 +213,9 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, in En
 	if in.ProviderID == 0 && in.ProviderCode == "" {
 		in.ProviderID = cur.ProviderID
 	}
-	s.newChecker().check(ctx, &in, "", cur.Code, &fs)
+	if _, err := s.newChecker().check(ctx, &in, "", cur.Code, &fs); err != nil {
+		return Entry{}, err
+	}
 	if in.ProviderID != cur.ProviderID && !fs.Has("provider_id") && !fs.Has("provider_code") {
 		fs.Add("provider_id", "catalog.provider_fixed", "目录的提供方不能更改", "an entry's provider cannot change")
 	}
@@ -283,7 +288,7 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, in En
 		return w.Run(`UPDATE entries SET updated_at = $1 WHERE id = $2`, now, id)
 	})
 	if err != nil {
-		return Entry{}, err
+		return Entry{}, db.Check(err)
 	}
 	s.reindex(ctx, id)
 	return s.Get(ctx, p, id)
@@ -307,7 +312,7 @@ func (s *Service) transition(ctx context.Context, p *auth.Principal, id int64, c
 		return step(w, e, dbTime(now))
 	})
 	if err != nil {
-		return Entry{}, err
+		return Entry{}, db.Check(err)
 	}
 	s.reindex(ctx, id)
 	return s.Get(ctx, p, id)
@@ -337,7 +342,7 @@ func (s *Service) many(ctx context.Context, p *auth.Principal, ids []int64, step
 	if err == nil {
 		s.reindex(ctx, ids...)
 	}
-	return err
+	return db.Check(err)
 }
 
 // rowError names the row of a batch in err.
@@ -409,7 +414,9 @@ func (s *Service) submit(w *db.Tx, p *auth.Principal, e entryRow, note string, n
 	}
 	in := EntryInput{Content: v.Content, ProviderID: e.provider}
 	var fs errs.Fields
-	s.newChecker().check(w.Ctx, &in, "", e.code, &fs)
+	if _, err := s.newChecker().check(w.Ctx, &in, "", e.code, &fs); err != nil {
+		return err
+	}
 	if err := fs.Err(); err != nil {
 		return err
 	}
@@ -654,7 +661,7 @@ func syncDemands(w *db.Tx, where string, arg any, now db.Time) error {
 func (s *Service) Get(ctx context.Context, p *auth.Principal, id int64) (Entry, error) {
 	es, err := s.loadEntries(ctx, s.db.R, []int64{id}, true, nil)
 	if err != nil {
-		return Entry{}, err
+		return Entry{}, db.Check(err)
 	}
 	if len(es) == 0 || !visible(p, &es[0]) {
 		return Entry{}, ErrNotFound
@@ -679,7 +686,7 @@ func (s *Service) GetByCode(ctx context.Context, p *auth.Principal, code string)
 		return Entry{}, ErrNotFound
 	}
 	if err != nil {
-		return Entry{}, err
+		return Entry{}, db.Check(err)
 	}
 	return s.Get(ctx, p, id)
 }

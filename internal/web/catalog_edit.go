@@ -232,6 +232,16 @@ func failRows(f *Form, rows []itemRow, err error, lang string) string {
 	return msg
 }
 
+// editStatus is the status of a refused save, which shows the editor again
+// with what was typed: 409 for a stale or conflicting save, 503 when the
+// database cannot answer (not the user's mistake).
+func editStatus(err error) int {
+	if errs.KindOf(err) == errs.KindUnavailable {
+		return http.StatusServiceUnavailable
+	}
+	return statusOf(err)
+}
+
 // compact drops the empty rows.
 func compact(rows []itemRow) []itemRow {
 	out := rows[:0]
@@ -262,7 +272,7 @@ func (c *Console) catalogCreate(w http.ResponseWriter, r *http.Request) {
 		if len(rows) == 0 {
 			rows = make([]itemRow, 1)
 		}
-		c.renderEditor(w, r, statusOf(err), nil, f, rows, msg)
+		c.renderEditor(w, r, editStatus(err), nil, f, rows, msg)
 		return
 	}
 	httpx.Note(ctx, entryObject(e.ID), "code", e.Code, "name", e.Name)
@@ -349,7 +359,7 @@ func (c *Console) catalogUpdate(w http.ResponseWriter, r *http.Request) {
 		if len(rows) == 0 {
 			rows = make([]itemRow, 1)
 		}
-		c.renderEditor(w, r, statusOf(err), &e, f, rows, msg)
+		c.renderEditor(w, r, editStatus(err), &e, f, rows, msg)
 		return
 	}
 	if reason != "" {
