@@ -26,8 +26,8 @@ type entrySearchIn struct {
 	Provider  []string `query:"provider,explode" doc:"provider body id"`
 	Region    []string `query:"region,explode" doc:"region code; includes its sub-regions"`
 	Class     []string `query:"class,explode" doc:"classification: 类 (1, 2, 3) or 类/项 (e.g. 1/01)"`
-	ShareType []string `query:"share_type,explode" doc:"unconditional, conditional, none"`
-	OpenType  []string `query:"open_type,explode" doc:"unconditional, conditional, none"`
+	ShareType []string `query:"share_type,explode" doc:"unconditional, conditional, none; the labels are accepted too, also the regulation's 授权共享 (conditional) and 非共享 (none)"`
+	OpenType  []string `query:"open_type,explode" doc:"unconditional, conditional, none (or their labels)"`
 	Format    []string `query:"format,explode" doc:"format class"`
 	Cycle     []string `query:"cycle,explode" doc:"update cycle"`
 	Grade     []string `query:"grade,explode" doc:"data grade"`
@@ -44,7 +44,7 @@ func (in *entrySearchIn) query() catalog.SearchQuery {
 			delete(f, k)
 		}
 	}
-	return catalog.SearchQuery{Q: in.Q, Filters: f, Sort: in.Sort, Offset: in.offset(), Limit: in.limit(), FacetSize: in.FacetSize}
+	return catalog.SearchQuery{Q: in.Q, Filters: catalog.ParseFilters(f), Sort: in.Sort, Offset: in.offset(), Limit: in.limit(), FacetSize: in.FacetSize}
 }
 
 type entrySearchOut struct {

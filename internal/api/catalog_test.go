@@ -319,6 +319,16 @@ func TestCatalogAPI(t *testing.T) {
 			if res.Facets["provider"][0].Label != "吉林省公安厅" || res.Facets["provider"][0].Count != 1 {
 				t.Errorf("provider facet: %+v", res.Facets["provider"])
 			}
+			// The regulation's share words (吉政发〔2019〕4号 §25) filter like the codes,
+			// and labels show them beside the national guide's.
+			for share, want := range map[string]int{"%E6%8E%88%E6%9D%83%E5%85%B1%E4%BA%AB": 1, "%E9%9D%9E%E5%85%B1%E4%BA%AB": 0, "none": 0} { // 授权共享, 非共享
+				if st := env.do("market_cdo", "GET", "/api/v1/catalog/entries?share_type="+share, nil, &res); st != 200 || res.Total != want {
+					t.Errorf("share_type=%s: %d, %d entries, want %d", share, st, res.Total, want)
+				}
+			}
+			if sf := res.Facets["share_type"]; len(sf) != 1 || sf[0].Value != "conditional" || sf[0].Label != "有条件共享（授权共享）" {
+				t.Errorf("share facet: %+v", sf)
+			}
 			if st := env.do("market_cdo", "GET", "/api/v1/catalog/entries?q=rk", nil, &res); st != 200 || res.Total != 1 {
 				t.Errorf("pinyin search: %d %d", st, res.Total)
 			}

@@ -444,3 +444,38 @@ func TestStorageOutageIsUnavailable(t *testing.T) {
 		}
 	})
 }
+
+// The province's regulation (吉政发〔2019〕4号 §25) names the share types
+// 授权共享 and 非共享; they read as the guide's 有条件共享 and 不予共享, and
+// the labels show both.
+func TestRegulationShareWords(t *testing.T) {
+	for in, want := range map[string]string{"授权共享": ShareConditional, "非共享": ShareNone, "有条件共享": ShareConditional,
+		"不予共享": ShareNone, "有条件共享(授权共享)": ShareConditional, " 有条件共享（授权共享） ": ShareConditional,
+		"不予共享（非共享）": ShareNone, "conditional": ShareConditional, "Shared on conditions": ShareConditional, "无条件共享": ShareUnconditional} {
+		if got, ok := Parse(ShareTypes, in); !ok || got.Code != want {
+			t.Errorf("Parse(%q) = %q, %v; want %q", in, got.Code, ok, want)
+		}
+	}
+	if l := label(ShareTypes, ShareConditional); l != "有条件共享（授权共享）" {
+		t.Errorf("conditional label %q", l)
+	}
+	if l := label(ShareTypes, ShareNone); l != "不予共享（非共享）" {
+		t.Errorf("none label %q", l)
+	}
+	if got := ParseFilters(map[string][]string{"share_type": {"授权共享", "conditional", "非共享"}, "provider": {"7"}}); !slices.Equal(got["share_type"], []string{"conditional", "none"}) ||
+		!slices.Equal(got["provider"], []string{"7"}) {
+		t.Errorf("filters: %v", got)
+	}
+	eachDB(t, func(t *testing.T, f *fixture) {
+		in := f.input("police", "吉林省常住人口基本信息")
+		in.ShareType, in.ShareCondition = "授权共享", "经省政数局审批"
+		if e := f.create("police_cdo", in); e.ShareType != ShareConditional {
+			t.Errorf("授权共享 stored as %q", e.ShareType)
+		}
+		in = f.input("police", "吉林省人口死亡信息")
+		in.ShareType, in.ShareCondition = "非共享", "依据《中华人民共和国个人信息保护法》第十三条"
+		if e := f.create("police_cdo", in); e.ShareType != ShareNone || e.ShareMethod != "" {
+			t.Errorf("非共享 stored as %q (method %q)", e.ShareType, e.ShareMethod)
+		}
+	})
+}
