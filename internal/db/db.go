@@ -287,6 +287,25 @@ func Like(s string) string {
 	return "%" + r.Replace(s) + "%"
 }
 
+// ILike returns the condition "col matches the LIKE pattern p" (p is a
+// placeholder or a quoted literal; patterns from Like use ESCAPE '\') with
+// one rule on both dialects: ASCII letters match regardless of case, every
+// other character exactly ("JSZH" finds "jszh", "人口" finds "人口").
+// SQLite's LIKE folds ASCII case and nothing else; PostgreSQL's LIKE folds
+// nothing, and its ILIKE and lower() also fold letters such as "Ｊ" or "É",
+// which SQLite cannot, so there both sides are folded with translate().
+func (d Dialect) ILike(col, p string) string {
+	if d == Postgres {
+		return "translate(" + col + ", '" + upperASCII + "', '" + lowerASCII + "') LIKE translate(" + p + ", '" + upperASCII + "', '" + lowerASCII + `') ESCAPE '\'`
+	}
+	return col + " LIKE " + p + ` ESCAPE '\'`
+}
+
+const (
+	upperASCII = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	lowerASCII = "abcdefghijklmnopqrstuvwxyz"
+)
+
 // Args accumulates query arguments and hands out their placeholders, for
 // queries whose WHERE clause is built from optional filters.
 type Args []any
