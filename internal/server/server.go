@@ -82,6 +82,8 @@ type Server struct {
 	Routes  *httpx.Table
 	API     *api.API
 	Handler http.Handler
+
+	unlock func() // releases the data directory
 }
 
 // Open opens the stores, migrates them and builds the services and handler.
@@ -93,6 +95,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s := &Server{Config: cfg, Log: log}
 	var err error
 	fail := func(e error) (*Server, error) { s.Close(); return nil, e }
+	if s.unlock, err = lockDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
 	if s.Control, err = db.Open(ctx, cfg.DB, "control"); err != nil {
 		return fail(err)
 	}
@@ -220,6 +225,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
+// Stores lists the installation's logical stores.
+func (s *Server) Stores() []*db.DB { return []*db.DB{s.Control, s.AuditDB} }
+
 // Close releases the stores.
 func (s *Server) Close() {
 	if s.Catalog != nil {
@@ -229,5 +237,8 @@ func (s *Server) Close() {
 		if d != nil {
 			_ = d.Close()
 		}
+	}
+	if s.unlock != nil {
+		s.unlock()
 	}
 }
