@@ -270,7 +270,7 @@ func (s *Service) Responsibility(ctx context.Context, id int64) (Responsibility,
 // Responsibilities lists the responsibility list, by body then name, with
 // the total.
 func (s *Service) Responsibilities(ctx context.Context, f ListFilter) ([]Responsibility, int, error) {
-	where, args := listWhere(f, "r.body_id", "r.status", "r.name")
+	where, args := listWhere(s.db.Dialect, f, "r.body_id", "r.status", "r.name")
 	var total int
 	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM responsibility_list r WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, db.Check(err)
@@ -293,7 +293,7 @@ func (s *Service) Responsibilities(ctx context.Context, f ListFilter) ([]Respons
 	return out, total, rows.Err()
 }
 
-func listWhere(f ListFilter, bodyCol, statusCol, textCol string) (string, db.Args) {
+func listWhere(d db.Dialect, f ListFilter, bodyCol, statusCol, textCol string) (string, db.Args) {
 	var args db.Args
 	where := []string{"1=1"}
 	if f.BodyID != 0 {
@@ -303,7 +303,7 @@ func listWhere(f ListFilter, bodyCol, statusCol, textCol string) (string, db.Arg
 		where = append(where, statusCol+" = "+args.Add(f.Status))
 	}
 	if q := strings.TrimSpace(f.Q); q != "" {
-		where = append(where, textCol+" LIKE "+args.Add(db.Like(q))+` ESCAPE '\'`)
+		where = append(where, d.ILike(textCol, args.Add(db.Like(q))))
 	}
 	return strings.Join(where, " AND "), args
 }
@@ -550,7 +550,7 @@ func (s *Service) demandLinks(ctx context.Context, nm *names, ds []Demand) error
 
 // Demands lists the demand list, newest first, with the total.
 func (s *Service) Demands(ctx context.Context, f ListFilter) ([]Demand, int, error) {
-	where, args := listWhere(f, "d.body_id", "d.status", "d.title")
+	where, args := listWhere(s.db.Dialect, f, "d.body_id", "d.status", "d.title")
 	var total int
 	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM demand_list d WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, db.Check(err)
@@ -593,7 +593,7 @@ type Negative struct {
 // the filter is ignored.
 func (s *Service) NegativeList(ctx context.Context, f ListFilter) ([]Negative, int, error) {
 	f.Status = ""
-	where, args := listWhere(f, "e.provider_id", "", "v.name")
+	where, args := listWhere(s.db.Dialect, f, "e.provider_id", "", "v.name")
 	from := ` FROM negative_list n JOIN entries e ON e.id = n.entry_id JOIN entry_versions v ON v.id = n.version_id WHERE ` + where
 	var total int
 	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*)`+from, args...).Scan(&total); err != nil {

@@ -353,7 +353,7 @@ func (s *Service) Bodies(ctx context.Context, f BodyFilter) ([]Body, int, error)
 	arg := args.Add
 	if f.Q != "" {
 		p := arg(db.Like(f.Q))
-		where = append(where, "(b.name LIKE "+p+" ESCAPE '\\' OR b.credit_code LIKE "+p+" ESCAPE '\\')")
+		where = append(where, "("+s.db.Dialect.ILike("b.name", p)+" OR "+s.db.Dialect.ILike("b.credit_code", p)+")")
 	}
 	if f.RegionCode != "" {
 		where = append(where, "b.region_code LIKE "+arg(regionPrefix(f.RegionCode)+"%"))
