@@ -144,7 +144,7 @@ func (s *Server) buildHandler() error {
 	s.Routes = &httpx.Table{}
 	s.Authn = &httpx.Authenticator{Auth: s.Auth, Audit: s.Audit, Log: s.Log, TrustProxy: s.Config.TrustProxy}
 	cookie := func(tok string) http.Cookie {
-		return api.SessionCookie(tok, s.Config.SecureCookies, auth.DefaultPolicy.SessionMax)
+		return api.SessionCookie(tok, s.Config.SecureCookies, s.Auth.Policy().SessionMax)
 	}
 	s.API = api.New(mux, api.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version})
 	if _, err := web.New(mux, web.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, Log: s.Log,
