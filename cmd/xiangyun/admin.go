@@ -133,13 +133,21 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 }
 
 func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "verify" {
-		return errors.New("usage: xiangyun audit verify [--db …]")
+	const usage = "usage: xiangyun audit verify [--checkpoint FILE] [--db …] | xiangyun audit checkpoint [--db …]"
+	if len(args) == 0 || (args[0] != "verify" && args[0] != "checkpoint") {
+		return errors.New(usage)
 	}
-	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	fs := flag.NewFlagSet("audit "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c common
 	c.flags(fs)
+	var checkpoints []string
+	if args[0] == "verify" {
+		fs.Func("checkpoint", "a checkpoint saved earlier (`xiangyun audit checkpoint`) the log must be consistent with; repeatable", func(s string) error {
+			checkpoints = append(checkpoints, s)
+			return nil
+		})
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -149,27 +157,78 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer store.Close()
-	key, err := audit.LoadOrCreateKey(c.cfg.AuditKeyFile, "xiangyun-audit")
+	// Verification never creates a key: a missing key is itself a finding.
+	key, err := audit.LoadKey(c.cfg.AuditKeyFile, server.AuditKeyName)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w (restore the key file; verification never creates one)", err)
 	}
 	l, err := audit.Open(ctx, store, audit.Key{Verifier: key.Verifier})
 	if err != nil {
 		return err
 	}
+	if args[0] == "checkpoint" {
+		msg, err := l.CurrentCheckpoint(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := l.OpenCheckpoint(msg); err != nil {
+			return fmt.Errorf("the current tree head does not verify: %w", err)
+		}
+		_, err = stdout.Write(msg)
+		return err
+	}
+	failed := false
 	rep, err := l.Verify(ctx)
 	if err != nil {
 		return err
 	}
 	if rep.OK {
 		fmt.Fprintf(stdout, "audit log OK: %d records verified; signed tree head valid\n", rep.Checked)
-		return nil
+	} else {
+		failed = true
+		fmt.Fprintf(stdout, "audit log FAILED verification: %d records in the signed head, %d checked\n", rep.Size, rep.Checked)
+		if rep.First != nil {
+			fmt.Fprintf(stdout, "first problem at record %d: %s — %s\n", rep.First.Seq, rep.First.Kind, rep.First.Message)
+		}
 	}
-	fmt.Fprintf(stdout, "audit log FAILED verification: %d records in the signed head, %d checked\n", rep.Size, rep.Checked)
-	if rep.First != nil {
-		fmt.Fprintf(stdout, "first problem at record %d: %s — %s\n", rep.First.Seq, rep.First.Kind, rep.First.Message)
+	l.SetAnchor(audit.Anchor{File: c.cfg.AuditAnchor})
+	if cp, err := l.CheckAnchor(ctx); err != nil {
+		failed = true
+		fmt.Fprintf(stdout, "anchor FAILED: %v\n", err)
+	} else if cp != nil {
+		fmt.Fprintf(stdout, "anchor OK: consistent with the checkpoint at size %d in %s\n", cp.Size, c.cfg.AuditAnchor)
+	} else {
+		fmt.Fprintf(stdout, "anchor: no checkpoint anchored in %s yet\n", c.cfg.AuditAnchor)
 	}
-	return errors.New("audit log verification failed")
+	for _, path := range checkpoints {
+		if err := checkSavedCheckpoints(ctx, l, path, stdout); err != nil {
+			failed = true
+			fmt.Fprintf(stdout, "checkpoint %s FAILED: %v\n", path, err)
+		}
+	}
+	if failed {
+		return errors.New("audit log verification failed")
+	}
+	return nil
+}
+
+// checkSavedCheckpoints proves the log consistent with every checkpoint in
+// the file at path.
+func checkSavedCheckpoints(ctx context.Context, l *audit.Log, path string, stdout io.Writer) error {
+	cps, err := l.ReadCheckpoints(path)
+	if err != nil {
+		return err
+	}
+	if len(cps) == 0 {
+		return errors.New("the file holds no checkpoint")
+	}
+	for _, cp := range cps {
+		if err := l.Consistent(ctx, cp); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "checkpoint %s OK: the log extends the checkpoint at size %d\n", path, cp.Size)
+	}
+	return nil
 }
 
 func cmdIndex(ctx context.Context, args []string, stdout, stderr io.Writer) error {

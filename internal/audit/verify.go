@@ -4,10 +4,10 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 
-	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -59,6 +59,9 @@ type Report struct {
 func (l *Log) Verify(ctx context.Context) (Report, error) {
 	v := &verification{}
 	head, err := l.readHead(ctx)
+	if errors.Is(err, errNoHead) {
+		return Report{First: &Problem{Kind: ProblemRemoved, Message: "the log has no signed tree head: its tables were wiped"}}, nil
+	}
 	if err != nil {
 		return Report{}, err
 	}
@@ -274,11 +277,11 @@ func (v *verification) checkMoved(r *record) {
 
 // openTree checks a signed tree note and parses its tree.
 func (l *Log) openTree(text string) (tlog.Tree, error) {
-	n, err := note.Open([]byte(text), note.VerifierList(l.key.Verifier))
+	cp, err := l.OpenCheckpoint([]byte(text))
 	if err != nil {
 		return tlog.Tree{}, err
 	}
-	return tlog.ParseTree([]byte(n.Text))
+	return tlog.Tree{N: cp.Size, Hash: cp.Root}, nil
 }
 
 type checkpointRow struct {
