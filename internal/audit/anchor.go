@@ -171,6 +171,16 @@ func (l *Log) CurrentCheckpoint(ctx context.Context) ([]byte, error) {
 // sends it to the witness) unless it was anchored already. It refuses to
 // anchor a head that is not consistent with the last anchored checkpoint.
 func (l *Log) AnchorHead(ctx context.Context) error {
+	h, err := l.readHead(ctx)
+	if err != nil {
+		return err
+	}
+	return l.anchorNote(ctx, []byte(h.note))
+}
+
+// anchorNote anchors the signed checkpoint msg of this log, if it is larger
+// than the last anchored one. The log's head must extend both.
+func (l *Log) anchorNote(ctx context.Context, msg []byte) error {
 	a := &l.anchor
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -182,46 +192,43 @@ func (l *Log) AnchorHead(ctx context.Context) error {
 			return err
 		}
 	}
-	h, err := l.readHead(ctx)
+	cp, err := l.OpenCheckpoint(msg)
 	if err != nil {
-		return err
+		return fmt.Errorf("audit: anchor: %w", err)
 	}
-	head, err := l.OpenCheckpoint([]byte(h.note))
-	if err != nil {
-		return fmt.Errorf("audit: anchor: tree head: %w", err)
-	}
-	if head.Origin == legacyTreeOrigin {
-		return nil // re-signed as a checkpoint by the next append
+	if cp.Origin == legacyTreeOrigin {
+		return nil // re-signed as a checkpoint when the log is next opened with its key
 	}
 	if a.last != nil {
-		if head.Size == a.last.Size && head.Root == a.last.Root {
-			return nil
-		}
 		if err := l.Consistent(ctx, *a.last); err != nil {
 			return fmt.Errorf("audit: anchor: %w", err)
 		}
+		if cp.Size <= a.last.Size {
+			return nil
+		}
 	}
-	msg := head.Note
+	if err := l.Consistent(ctx, cp); err != nil {
+		return fmt.Errorf("audit: anchor: %w", err)
+	}
 	if a.cfg.Witness != "" {
-		cosigs, err := l.witness(ctx, head)
+		cosigs, err := l.witness(ctx, cp)
 		if err != nil {
-			// The file still anchors the head; the next anchor retries.
+			// The file still anchors the checkpoint; the next one retries.
 			err = fmt.Errorf("audit: witness %s: %w", a.cfg.Witness, err)
 			if a.cfg.File == "" {
 				return err
 			}
 			l.witnessErr(err)
 		} else {
-			msg = append(bytes.Clone(msg), cosigs...)
+			cp.Note = append(bytes.Clone(cp.Note), cosigs...)
 		}
 	}
 	if a.cfg.File != "" {
-		if err := appendFile(a.cfg.File, msg); err != nil {
+		if err := appendFile(a.cfg.File, cp.Note); err != nil {
 			return fmt.Errorf("audit: checkpoint file: %w", err)
 		}
 	}
-	head.Note = msg
-	a.last = &head
+	a.last = &cp
 	return nil
 }
 

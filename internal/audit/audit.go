@@ -177,7 +177,7 @@ func (l *Log) appendAll(ctx context.Context, entries []Entry, origins []string) 
 	}
 	var (
 		appended   []Entry
-		checkpoint bool // a periodic checkpoint was signed: anchor it
+		checkpoints [][]byte // periodic checkpoints signed: anchor them
 	)
 	ctx = db.WithCommitHook(ctx, nil) // the log's own writes are not audited changes
 	err := l.db.Tx(ctx, func(tx *db.Tx) error {
@@ -190,7 +190,7 @@ func (l *Log) appendAll(ctx context.Context, entries []Entry, origins []string) 
 			return err
 		}
 		hr := &txHashReader{ctx: ctx, tx: tx.Tx, cache: make(map[int64]tlog.Hash)}
-		appended, checkpoint = appended[:0], false
+		appended, checkpoints = appended[:0], checkpoints[:0]
 		for i := range out {
 			var origin *string
 			if origins != nil && origins[i] != "" {
@@ -227,10 +227,11 @@ func (l *Log) appendAll(ctx context.Context, entries []Entry, origins []string) 
 				if err != nil {
 					return err
 				}
-				if err := l.saveCheckpoint(ctx, tx.Tx, size, root); err != nil {
+				signed, err := l.saveCheckpoint(ctx, tx.Tx, size, root)
+				if err != nil {
 					return err
 				}
-				checkpoint = true
+				checkpoints = append(checkpoints, []byte(signed))
 			}
 		}
 		root, err := tlog.TreeHash(size, hr)
@@ -248,9 +249,9 @@ func (l *Log) appendAll(ctx context.Context, entries []Entry, origins []string) 
 	if err != nil {
 		return nil, fmt.Errorf("audit: append: %w", err)
 	}
-	if checkpoint {
-		// After the commit: an anchored checkpoint must never be rolled back.
-		if err := l.AnchorHead(ctx); err != nil {
+	// After the commit: an anchored checkpoint must never be rolled back.
+	for _, cp := range checkpoints {
+		if err := l.anchorNote(ctx, cp); err != nil {
 			l.witnessErr(err)
 		}
 	}
@@ -305,14 +306,14 @@ func (l *Log) sign(n int64, root tlog.Hash) (string, error) {
 	return string(msg), nil
 }
 
-func (l *Log) saveCheckpoint(ctx context.Context, tx *sql.Tx, size int64, root tlog.Hash) error {
+func (l *Log) saveCheckpoint(ctx context.Context, tx *sql.Tx, size int64, root tlog.Hash) (string, error) {
 	signed, err := l.sign(size, root)
 	if err != nil {
-		return err
+		return "", err
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (size, root, note, created)
 		VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING`, size, hexHash(root), signed, db.Now())
-	return err
+	return signed, err
 }
 
 // Checkpoint saves the current tree head as a checkpoint, so that later
