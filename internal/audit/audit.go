@@ -176,7 +176,7 @@ func (l *Log) appendAll(ctx context.Context, entries []Entry, origins []string) 
 		}
 	}
 	var (
-		appended   []Entry
+		appended    []Entry
 		checkpoints [][]byte // periodic checkpoints signed: anchor them
 	)
 	ctx = db.WithCommitHook(ctx, nil) // the log's own writes are not audited changes
