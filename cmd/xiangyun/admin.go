@@ -74,12 +74,11 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	defer s.Close()
-	record := func(action, object string, err error) {
-		e := audit.Entry{Action: action, Actor: "system", Object: object, Outcome: audit.OutcomeSuccess, Detail: map[string]string{"via": "cli", "username": *username}}
-		if err != nil {
-			e.Outcome = audit.OutcomeFailure
-		}
-		_, _ = s.Audit.Append(ctx, e)
+	// Each change writes its audit record's intent in its own transaction
+	// (so a crash cannot leave it unrecorded); the final record, with the
+	// object and outcome, is delivered after.
+	audited := func(action string, fn func(ctx context.Context) (object string, err error)) error {
+		return auditedChange(ctx, s, audit.Entry{Action: action, Actor: "system", Detail: map[string]string{"via": "cli", "username": *username}}, fn)
 	}
 	switch sub {
 	case "create":
@@ -87,14 +86,19 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if err != nil {
 			return err
 		}
-		u, err := s.Auth.CreateUser(ctx, auth.UserInput{Username: *username, DisplayName: *name, BodyID: *bodyID, Password: pw})
-		record("auth.user.create", fmt.Sprintf("user:%d", u.ID), err)
+		var u auth.User
+		err = audited("auth.user.create", func(ctx context.Context) (string, error) {
+			var err error
+			u, err = s.Auth.CreateUser(ctx, auth.UserInput{Username: *username, DisplayName: *name, BodyID: *bodyID, Password: pw})
+			return fmt.Sprintf("user:%d", u.ID), err
+		})
 		if err != nil {
 			return err
 		}
 		if *role != "" {
-			err = s.Auth.GrantRole(ctx, 0, u.ID, auth.Role(*role), *bodyID)
-			record("auth.role.grant", fmt.Sprintf("user:%d", u.ID), err)
+			err = audited("auth.role.grant", func(ctx context.Context) (string, error) {
+				return fmt.Sprintf("user:%d", u.ID), s.Auth.GrantRole(ctx, 0, u.ID, auth.Role(*role), *bodyID)
+			})
 			if err != nil {
 				return err
 			}
@@ -109,8 +113,9 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if err != nil {
 			return err
 		}
-		err = s.Auth.SetPassword(ctx, u.ID, pw)
-		record("auth.user.password_reset", fmt.Sprintf("user:%d", u.ID), err)
+		err = audited("auth.user.password_reset", func(ctx context.Context) (string, error) {
+			return fmt.Sprintf("user:%d", u.ID), s.Auth.SetPassword(ctx, u.ID, pw)
+		})
 		if err != nil {
 			return err
 		}
@@ -120,8 +125,10 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if err != nil {
 			return err
 		}
-		_, err = s.Auth.SetDisabled(ctx, u.ID, true)
-		record("auth.user.disable", fmt.Sprintf("user:%d", u.ID), err)
+		err = audited("auth.user.disable", func(ctx context.Context) (string, error) {
+			_, err := s.Auth.SetDisabled(ctx, u.ID, true)
+			return fmt.Sprintf("user:%d", u.ID), err
+		})
 		if err != nil {
 			return err
 		}
@@ -130,6 +137,38 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return fmt.Errorf("unknown user command %q", sub)
 	}
 	return nil
+}
+
+// auditedChange runs fn with a context whose first committed write
+// transaction also writes e's intent to the outbox, then delivers e with
+// the object fn names and the outcome (once; the drainer delivers it if
+// this process dies first). A change that committed nothing is recorded as
+// a failure.
+func auditedChange(ctx context.Context, s *server.Server, e audit.Entry, fn func(ctx context.Context) (string, error)) error {
+	var origin string
+	hooked := db.WithCommitHook(ctx, func(tx *db.Tx) error {
+		if origin != "" {
+			return nil
+		}
+		o, err := audit.Intent(tx, e)
+		if err != nil {
+			return err
+		}
+		tx.AfterCommit(func() { origin = o })
+		return nil
+	})
+	object, err := fn(hooked)
+	e.Object = object
+	if err != nil {
+		e.Outcome = audit.OutcomeFailure
+	}
+	if origin == "" {
+		if _, aerr := s.Audit.Append(ctx, e); aerr != nil {
+			return errors.Join(err, aerr)
+		}
+		return err
+	}
+	return errors.Join(err, s.Audit.Deliver(ctx, origin, e))
 }
 
 func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
