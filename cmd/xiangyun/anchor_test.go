@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,8 +18,11 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"xiangyun/internal/audit"
+	"xiangyun/internal/auth"
 	"xiangyun/internal/db"
 	"xiangyun/internal/db/dbtest"
+	"xiangyun/internal/httpx"
+	"xiangyun/internal/org"
 	"xiangyun/internal/server"
 )
 
@@ -182,5 +187,86 @@ func TestAuditAnchor(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestAuditCheckpointDownload: the auditor downloads the current checkpoint
+// from the API and from the console; later `audit verify --checkpoint`
+// proves the grown log extends it. Other roles may not download it.
+func TestAuditCheckpointDownload(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := server.Config{DB: "sqlite:" + dir}
+	s, err := server.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Orgs.CreateRegion(ctx, org.Region{Code: "220000", Name: "吉林省"}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Orgs.CreateBody(ctx, org.BodyInput{Name: "吉林省政务服务和数字化建设管理局", CreditCode: "11220000MB1726532F", Kind: org.KindAgency, RegionCode: "220000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pw = "Auditor-password-2026"
+	user := func(name string, role auth.Role) {
+		u, err := s.Auth.CreateUser(ctx, auth.UserInput{Username: name, DisplayName: name, BodyID: b.ID, Password: pw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Auth.GrantRole(ctx, 0, u.ID, role, b.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	user("auditor", auth.RoleAuditor)
+	user("cdo", auth.RoleChiefDataOfficer)
+	if _, err := s.Audit.Append(ctx, audit.Entry{Action: "test.write"}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler)
+	defer srv.Close()
+	get := func(path, username string) (int, string) {
+		tok, _, err := s.Auth.Login(ctx, username, pw, "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		req.AddCookie(&http.Cookie{Name: httpx.SessionCookie, Value: tok})
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body)
+	}
+	for _, path := range []string{"/api/v1/audit/checkpoint", "/audit/checkpoint"} {
+		code, body := get(path, "auditor")
+		if code != 200 {
+			t.Fatalf("%s: %d %s", path, code, body)
+		}
+		cp, err := s.Audit.OpenCheckpoint([]byte(body))
+		if err != nil || cp.Size == 0 {
+			t.Fatalf("%s: not a checkpoint of the log: %v\n%s", path, err, body)
+		}
+		if code, _ := get(path, "cdo"); code != http.StatusForbidden {
+			t.Fatalf("%s as a chief data officer: %d", path, code)
+		}
+		saved := filepath.Join(t.TempDir(), "checkpoint.txt")
+		if err := os.WriteFile(saved, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Audit.Append(ctx, audit.Entry{Action: "test.write"}); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if err := run(ctx, []string{"audit", "verify", "--db", cfg.DB, "--checkpoint", saved}, nil, &out, io.Discard); err != nil {
+			t.Fatalf("verify --checkpoint %s: %v\n%s", path, err, out.String())
+		}
+	}
+	// The download is audited.
+	if _, n, err := s.Audit.List(ctx, audit.Filter{Action: "audit.checkpoint", Outcome: audit.OutcomeSuccess}); err != nil || n != 2 {
+		t.Fatalf("audit.checkpoint records: %d %v", n, err)
 	}
 }

@@ -157,6 +157,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.orgRoutes()
 	a.userRoutes()
 	a.auditRoutes()
+	a.auditCheckpointRoutes()
 	a.catalogRoutes()
 	a.catalogIORoutes()
 	// Anything else under /api/v1 is a problem too, never a text page.
