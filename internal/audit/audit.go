@@ -251,7 +251,7 @@ func (l *Log) appendAll(ctx context.Context, entries []Entry, origins []string) 
 	}
 	// After the commit: an anchored checkpoint must never be rolled back.
 	for _, cp := range checkpoints {
-		if err := l.anchorNote(ctx, cp); err != nil {
+		if err := l.anchorNote(context.WithoutCancel(ctx), cp); err != nil {
 			l.witnessErr(err)
 		}
 	}
