@@ -114,7 +114,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return err
 		}
 		err = audited("auth.user.password_reset", func(ctx context.Context) (string, error) {
-			return fmt.Sprintf("user:%d", u.ID), s.Auth.SetPassword(ctx, u.ID, pw)
+			return fmt.Sprintf("user:%d", u.ID), s.Auth.SetPassword(ctx, 0, u.ID, pw)
 		})
 		if err != nil {
 			return err
@@ -126,7 +126,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return err
 		}
 		err = audited("auth.user.disable", func(ctx context.Context) (string, error) {
-			_, err := s.Auth.SetDisabled(ctx, u.ID, true)
+			_, err := s.Auth.SetDisabled(ctx, 0, u.ID, true)
 			return fmt.Sprintf("user:%d", u.ID), err
 		})
 		if err != nil {

@@ -88,7 +88,8 @@ type Server struct {
 	API     *api.API
 	Handler http.Handler
 
-	anchored bool // the audit log was found consistent with its anchor
+	anchored bool   // the audit log was found consistent with its anchor
+	unlock   func() // releases the data directory
 }
 
 // AuditKeyName is the name of the audit signing key and the origin of the
@@ -104,6 +105,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s := &Server{Config: cfg, Log: log}
 	var err error
 	fail := func(e error) (*Server, error) { s.Close(); return nil, e }
+	if s.unlock, err = lockDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
 	if s.Control, err = db.Open(ctx, cfg.DB, "control"); err != nil {
 		return fail(err)
 	}
@@ -161,7 +165,7 @@ func (s *Server) buildHandler() error {
 	s.Routes = &httpx.Table{}
 	s.Authn = &httpx.Authenticator{Auth: s.Auth, Audit: s.Audit, Log: s.Log, TrustProxy: s.Config.TrustProxy}
 	cookie := func(tok string) http.Cookie {
-		return api.SessionCookie(tok, s.Config.SecureCookies, auth.DefaultPolicy.SessionMax)
+		return api.SessionCookie(tok, s.Config.SecureCookies, s.Auth.Policy().SessionMax)
 	}
 	s.API = api.New(mux, api.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version})
 	if _, err := web.New(mux, web.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, Log: s.Log,
@@ -244,6 +248,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
+// Stores lists the installation's logical stores.
+func (s *Server) Stores() []*db.DB { return []*db.DB{s.Control, s.AuditDB} }
+
 // Close anchors the audit log's head and releases the stores.
 func (s *Server) Close() {
 	if s.anchored {
@@ -258,5 +265,8 @@ func (s *Server) Close() {
 		if d != nil {
 			_ = d.Close()
 		}
+	}
+	if s.unlock != nil {
+		s.unlock()
 	}
 }
