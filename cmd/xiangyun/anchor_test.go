@@ -209,7 +209,7 @@ func TestAuditCheckpointDownload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const pw = "Auditor-password-2026"
+	const pw = "Ledger-check-2026-blue"
 	user := func(name string, role auth.Role) {
 		u, err := s.Auth.CreateUser(ctx, auth.UserInput{Username: name, DisplayName: name, BodyID: b.ID, Password: pw})
 		if err != nil {
