@@ -344,3 +344,38 @@ func TestAnchorWitness(t *testing.T) {
 		}
 	})
 }
+
+// TestLegacyHeadResigned: a head signed in the tlog tree format before
+// checkpoints were used still verifies, and opening the log with its key
+// re-signs it as a checkpoint that can be anchored.
+func TestLegacyHeadResigned(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dsn func(testing.TB) string) {
+		ctx := context.Background()
+		l, store := openTestLog(t, dsn(t))
+		fill(t, l, 10)
+		size, root, _, err := l.Head(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		legacy, err := note.Sign(&note.Note{Text: string(tlog.FormatTree(tlog.Tree{N: size, Hash: root}))}, l.key.Signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(t, store, "UPDATE audit_head SET note = $1", string(legacy))
+		if rep := mustVerify(t, l); !rep.OK {
+			t.Fatalf("legacy head: %v", rep.First)
+		}
+		l2, err := Open(ctx, store, l.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := l2.CurrentCheckpoint(ctx)
+		cp, err := l2.OpenCheckpoint(msg)
+		if err != nil || cp.Origin != "xiangyun-audit" || cp.Size != size || cp.Root != root {
+			t.Fatalf("re-signed head: %+v %v", cp, err)
+		}
+		if rep := mustVerify(t, l2); !rep.OK {
+			t.Fatalf("re-signed head: %v", rep.First)
+		}
+	})
+}
