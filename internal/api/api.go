@@ -160,6 +160,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.orgRoutes()
 	a.userRoutes()
 	a.auditRoutes()
+	a.auditCheckpointRoutes()
 	a.catalogRoutes()
 	a.catalogIORoutes()
 	a.notificationRoutes()

@@ -40,6 +40,8 @@ type Config struct {
 	DB            string       // sqlite:DIR or postgres://…
 	DataDir       string       // files: search index, audit signing key, uploads
 	AuditKeyFile  string       // Ed25519 note key for signed tree heads; default DataDir/audit.key
+	AuditAnchor   string       // file the audit checkpoints are appended to; default DataDir/audit-checkpoints
+	AuditWitness  string       // URL of a tlog-witness the checkpoints are sent to; "" = none
 	Brand         string       // platform name in the console header
 	SecureCookies bool         // set the Secure flag on cookies (behind TLS)
 	TrustProxy    bool         // take the client address from X-Forwarded-For
@@ -71,6 +73,9 @@ func (c *Config) Defaults() {
 	if c.AuditKeyFile == "" {
 		c.AuditKeyFile = filepath.Join(c.DataDir, "audit.key")
 	}
+	if c.AuditAnchor == "" {
+		c.AuditAnchor = filepath.Join(c.DataDir, "audit-checkpoints")
+	}
 }
 
 // Server is a running installation.
@@ -90,8 +95,13 @@ type Server struct {
 	API     *api.API
 	Handler http.Handler
 
-	unlock func() // releases the data directory
+	anchored bool   // the audit log was found consistent with its anchor
+	unlock   func() // releases the data directory
 }
+
+// AuditKeyName is the name of the audit signing key and the origin of the
+// audit log's checkpoints.
+const AuditKeyName = "xiangyun-audit"
 
 // Open opens the stores, migrates them and builds the services and handler.
 func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
@@ -111,13 +121,21 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if s.AuditDB, err = db.Open(ctx, cfg.DB, "audit"); err != nil {
 		return fail(err)
 	}
-	key, err := audit.LoadOrCreateKey(cfg.AuditKeyFile, "xiangyun-audit")
+	key, err := audit.KeyForLog(ctx, s.AuditDB, cfg.AuditKeyFile, AuditKeyName, cfg.AuditAnchor)
 	if err != nil {
-		return fail(fmt.Errorf("audit key: %w", err))
+		return fail(err)
 	}
 	if s.Audit, err = audit.Open(ctx, s.AuditDB, key); err != nil {
 		return fail(err)
 	}
+	// The log must extend the checkpoints anchored outside the database: a
+	// wiped, rolled back or re-signed log is not served.
+	s.Audit.SetAnchor(audit.Anchor{File: cfg.AuditAnchor, Witness: cfg.AuditWitness})
+	s.Audit.SetErrorLog(func(err error) { log.Error("audit anchor", "err", err) })
+	if _, err := s.Audit.CheckAnchor(ctx); err != nil {
+		return fail(fmt.Errorf("refusing to start: %w", err))
+	}
+	s.anchored = true
 	// Changes committed before a crash whose audit records were not yet
 	// delivered are appended now, before anything else is served.
 	s.Audit.Watch(s.Control)
@@ -142,6 +160,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		}
 		s.Mail = &notify.Sender{Store: s.Control, SMTP: smtp, Host: host, Logf: func(msg string, args ...any) { log.Warn(msg, args...) }}
 		log.Info("notification e-mail on", "smtp", smtp.String(), "from", cfg.SMTPFrom)
+	}
+	if err := s.Audit.AnchorHead(ctx); err != nil {
+		log.Error("audit anchor", "err", err)
 	}
 	if s.Orgs, err = org.Open(ctx, s.Control); err != nil {
 		return fail(err)
@@ -238,6 +259,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.Mail != nil {
 		go s.Mail.Run(ctx, 10*time.Second)
 	}
+	go s.Audit.RunAnchor(ctx, time.Minute, func(err error) { s.Log.Error("audit anchor", "err", err) })
 	select {
 	case err := <-errc:
 		return err
@@ -247,6 +269,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	err := srv.Shutdown(sctx)
+	s.Authn.FlushRefusals() // the refusals counted but not yet recorded
 	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
 		err = errors.Join(err, e)
 	}
@@ -256,8 +279,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // Stores lists the installation's logical stores.
 func (s *Server) Stores() []*db.DB { return []*db.DB{s.Control, s.AuditDB} }
 
-// Close releases the stores.
+// Close anchors the audit log's head and releases the stores.
 func (s *Server) Close() {
+	if s.anchored {
+		if err := s.Audit.AnchorHead(context.Background()); err != nil {
+			s.Log.Error("audit anchor", "err", err)
+		}
+	}
 	if s.Catalog != nil {
 		_ = s.Catalog.Close()
 	}
