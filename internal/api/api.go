@@ -18,6 +18,7 @@ import (
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/httpx"
+	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 	"xiangyun/internal/quality"
 )
@@ -29,6 +30,7 @@ type Deps struct {
 	Quality      *quality.Service
 	Auth         *auth.Service
 	Audit        *audit.Log
+	Notify       *notify.Service
 	Authn        *httpx.Authenticator
 	Table        *httpx.Table
 	SecureCookie bool
@@ -113,6 +115,7 @@ var kindStatus = map[errs.Kind]int{
 	errs.KindUnauthenticated: http.StatusUnauthorized,
 	errs.KindTooMany:         http.StatusTooManyRequests,
 	errs.KindTooLarge:        http.StatusRequestEntityTooLarge,
+	errs.KindUnavailable:     http.StatusServiceUnavailable,
 }
 
 // problem turns a domain error into a problem; unknown errors become a
@@ -159,9 +162,11 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.orgRoutes()
 	a.userRoutes()
 	a.auditRoutes()
+	a.auditCheckpointRoutes()
 	a.catalogRoutes()
 	a.catalogIORoutes()
 	a.qualityRoutes()
+	a.notificationRoutes()
 	// Anything else under /api/v1 is a problem too, never a text page.
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, &Problem{Status: http.StatusNotFound, Title: "Not Found", Code: "not_found", Detail: "no such API operation: " + r.Method + " " + r.URL.Path,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
+	"xiangyun/internal/notify"
 )
 
 // Incident statuses.
@@ -96,7 +98,7 @@ func (s *Service) incidents(tx *db.Tx, f entryFacts, batchID int64, results []Ru
 		}
 		if in.OpenedBatchID == batchID && in.Batches == 1 && s.notify != nil {
 			in.EntryName = f.name
-			if err := s.notify(tx, in); err != nil {
+			if err := s.noticeOpened(tx, in); err != nil {
 				return err
 			}
 		}
@@ -104,27 +106,40 @@ func (s *Service) incidents(tx *db.Tx, f entryFacts, batchID int64, results []Ru
 	return nil
 }
 
-func itoa(n int64) string {
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
+// KindIncident is the notice kind of an opened quality incident.
+const KindIncident = "quality.incident"
+
+// noticeOpened tells the providing body's chief data officers of a new
+// incident (谁采集、谁负责), once per incident.
+func (s *Service) noticeOpened(tx *db.Tx, in Incident) error {
+	cdos, err := auth.Holders(tx, auth.RoleChiefDataOfficer, in.BodyID)
+	if err != nil {
+		return err
 	}
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
+	to := make([]notify.Recipient, 0, len(cdos))
+	for _, c := range cdos {
+		to = append(to, notify.Recipient{UserID: c.UserID, Email: c.Email})
 	}
-	if neg {
-		i--
-		b[i] = '-'
+	k, _ := kindOf(in.Kind)
+	what, whatEN := k.ZH, k.EN
+	if in.Items != "" {
+		what, whatEN = what+"（"+in.Items+"）", whatEN+" ("+in.Items+")"
 	}
-	return string(b[i:])
+	_, err = s.notify.Send(tx, notify.Notice{
+		Kind:    KindIncident,
+		Key:     "quality.incident:" + itoa(in.ID),
+		Link:    "/quality/entries/" + itoa(in.EntryID) + "#incidents",
+		TitleZH: "数据质量问题：" + in.EntryName, TitleEN: "Data quality incident: " + in.EntryName,
+		BodyZH: "批次 " + itoa(in.LastBatchID) + " 中规则“" + what + "”不合格：" + strconv.Itoa(in.Failed) + " / " + strconv.Itoa(in.Rows) +
+			" 条记录。请核查源数据并在质量事件中确认、处理。",
+		BodyEN: "Rule " + whatEN + " failed in batch " + itoa(in.LastBatchID) + ": " + strconv.Itoa(in.Failed) + " of " + strconv.Itoa(in.Rows) +
+			" rows. Check the source data, then acknowledge and resolve the incident.",
+		To: to,
+	})
+	return err
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // IncidentFilter selects incidents.
 type IncidentFilter struct {

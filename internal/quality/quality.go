@@ -26,6 +26,7 @@ import (
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
+	"xiangyun/internal/notify"
 )
 
 //go:embed migrations
@@ -36,9 +37,9 @@ type Options struct {
 	// Now replaces the clock for freshness (tests); the store's clock
 	// stamps writes.
 	Now func() time.Time
-	// Notify, when set, is called inside the transaction that opens an
-	// incident, to tell the provider's chief data officer.
-	Notify func(tx *db.Tx, inc Incident) error
+	// Notify, when set, tells the providing body's chief data officers of
+	// every incident opened, in the transaction that opens it.
+	Notify *notify.Service
 }
 
 // Service is data quality governance over the catalog.
@@ -46,7 +47,7 @@ type Service struct {
 	db     *db.DB
 	cat    *catalog.Service
 	now    func() time.Time
-	notify func(tx *db.Tx, inc Incident) error
+	notify *notify.Service
 }
 
 // Open migrates the quality tables of the control store.

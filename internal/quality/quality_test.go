@@ -6,6 +6,7 @@ import (
 
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
+	"xiangyun/internal/notify"
 )
 
 var goodRows = []map[string]string{
@@ -36,6 +37,17 @@ func TestRecordBatchIncidentLifecycle(t *testing.T) {
 			if in.BodyID != f.bodies["police"].ID || in.Status != IncidentNew || in.OpenedBatchID != 101 || in.EntryName != "人口基本信息" {
 				t.Errorf("incident %+v", in)
 			}
+		}
+		// The police CDO is told of each (not the specialist, not other bodies).
+		inbox := func(who string) int {
+			_, n, err := f.notify.List(f.ctx, f.p[who].User.ID, "zh", notify.Filter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if inbox("police_cdo") != 4 || inbox("police_spec") != 0 || inbox("market_cdo") != 0 {
+			t.Errorf("notices: cdo %d, specialist %d, market %d", inbox("police_cdo"), inbox("police_spec"), inbox("market_cdo"))
 		}
 		// Another failing batch updates the same incidents.
 		f.advance(3600e9)
@@ -73,6 +85,9 @@ func TestRecordBatchIncidentLifecycle(t *testing.T) {
 		if got, err := f.q.Resolve(f.ctx, f.p["police_cdo"], nn.ID, "源系统已补录姓名"); err != nil || got.Status != IncidentResolved || got.Reason != "源系统已补录姓名" {
 			t.Fatalf("resolve: %+v %v", got, err)
 		}
+		if inbox("police_cdo") != 4 {
+			t.Errorf("a second failing batch notified again: %d", inbox("police_cdo"))
+		}
 		// A passing batch closes the rest.
 		f.batch(e.ID, 103, goodRows)
 		open, n, _ = f.q.Incidents(f.ctx, f.p["police_cdo"], IncidentFilter{EntryID: e.ID, Status: "open"})
@@ -94,8 +109,8 @@ func TestRecordBatchIncidentLifecycle(t *testing.T) {
 		// A new failure opens a new incident.
 		f.batch(e.ID, 104, badRows)
 		_, n, _ = f.q.Incidents(f.ctx, f.p["police_cdo"], IncidentFilter{EntryID: e.ID, Status: IncidentNew})
-		if n != 4 {
-			t.Errorf("reopened: %d", n)
+		if n != 4 || inbox("police_cdo") != 8 {
+			t.Errorf("reopened: %d, notices %d", n, inbox("police_cdo"))
 		}
 		// Other bodies do not see them; the auditor has no quality access.
 		if _, n, _ := f.q.Incidents(f.ctx, f.p["market_cdo"], IncidentFilter{}); n != 0 {
