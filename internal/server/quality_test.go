@@ -6,11 +6,16 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"xiangyun/internal/auth"
+	"xiangyun/internal/browsertest"
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/db"
 	"xiangyun/internal/db/dbtest"
@@ -130,5 +135,66 @@ func TestQualityConsole(t *testing.T) {
 			get(cdo, "/", "home-quality", "人口基本信息")
 			get(rev, "/quality/overdue", "overdue-total", "人口基本信息")
 		})
+	}
+}
+
+// TestQualityBrowser signs in as the provider's CDO in chromium: the home
+// page leads with the body's quality block, the entry's quality page draws
+// its charts, and an incident is acknowledged from the page.
+func TestQualityBrowser(t *testing.T) {
+	ctx := browsertest.New(t, 120*time.Second)
+	e := newEnv(t, "sqlite:"+t.TempDir())
+	bg := context.Background()
+	in := catalog.EntryInput{ProviderID: e.dept.ID, Content: catalog.Content{
+		Name: "人口基本信息", Class: "1/01/001", Abstract: "全省户籍人口的姓名、公民身份号码等基本信息。",
+		FormatClass: "database", FormatType: "oracle", Items: []catalog.Item{
+			{Name: "公民身份号码", DataType: "C", Length: 18, Key: true}, {Name: "姓名", DataType: "C", Length: 50, Required: true}},
+		ShareType: catalog.ShareConditional, ShareCondition: "仅用于身份核验", ShareMethod: catalog.MethodTable, ShareChannel: "platform",
+		OpenType: catalog.OpenNone, OpenCondition: "涉及个人信息", Cycle: "daily", Grade: "L3"}}
+	es, err := e.s.Catalog.CreatePublished(bg, catalog.System, []catalog.EntryInput{in}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := es[0].ID
+	for b, per := range []map[string]int{{"notnull:姓名": 9}, {"idcard:公民身份号码": 5, "notnull:姓名": 2}} {
+		if err := e.s.Control.Tx(bg, func(tx *db.Tx) error {
+			return e.s.Quality.RecordBatch(tx, id, int64(b+1), 100, 9, per)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(e.ts.URL+"/login"),
+		browsertest.Type("#username", "u_cdo"), browsertest.Type("#password", pw), browsertest.Click("button[type=submit]"),
+		browsertest.Visible("#home-quality"),
+		chromedp.Navigate(fmt.Sprintf("%s/quality/entries/%d", e.ts.URL, id)),
+		browsertest.Visible("#rules-form"),
+		chromedp.Sleep(500*time.Millisecond), // ECharts draws after load
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	charts, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('.chart canvas').length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir := os.Getenv("XIANGYUN_SCREENSHOTS"); dir != "" {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, "quality_entry.png"), png, 0o644)
+		}
+		if err != nil {
+			t.Logf("screenshot: %v", err)
+		}
+	}
+	if err := chromedp.Do(ctx, browsertest.Click(`#incidents form[action$="/acknowledge"] button`), browsertest.Visible("#incidents")); err != nil {
+		t.Fatal(err)
+	}
+	status, err := chromedp.Run(ctx, chromedp.Text(`#incidents .badge-amber`, chromedp.NodeVisible))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if charts < 2 || status != "处理中" {
+		t.Errorf("charts drawn: %d; acknowledged status %q", charts, status)
 	}
 }
