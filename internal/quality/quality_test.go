@@ -4,6 +4,7 @@ import (
 	"sync"
 	"testing"
 
+	"xiangyun/internal/catalog"
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/notify"
@@ -187,6 +188,76 @@ func TestThresholdPercentInBatch(t *testing.T) {
 			if r.Key == "idcard:公民身份号码" && (r.Passed || r.Failed != 2) {
 				t.Errorf("302: %+v", r)
 			}
+		}
+	})
+}
+
+// TestStoredRulesEveryKind saves a rule of every kind that takes parameters,
+// reads them back through Checker and runs a passing and a failing row.
+func TestStoredRulesEveryKind(t *testing.T) {
+	eachDB(t, func(t *testing.T, f *fixture) {
+		e := f.entry("police", "人员信息", "daily",
+			catalog.Item{Name: "公民身份号码", DataType: "C", Length: 18, Key: true},
+			catalog.Item{Name: "性别", DataType: "C", Length: 1},
+			catalog.Item{Name: "年龄", DataType: "N", Length: 3},
+			catalog.Item{Name: "编号", DataType: "C", Length: 20},
+			catalog.Item{Name: "单位代码", DataType: "C", Length: 18})
+		lo, hi := 0.0, 150.0
+		added := []Rule{
+			{Kind: KindPattern, Items: []string{"编号"}, Params: Params{Pattern: `JL\d{4}`}, Enabled: true},
+			{Kind: KindCodeList, Items: []string{"性别"}, Params: Params{Codes: []string{"1", "2", "9"}}, Enabled: true},
+			{Kind: KindRange, Items: []string{"年龄"}, Params: Params{Min: &lo, Max: &hi}, Enabled: true},
+			{Kind: KindLength, Items: []string{"编号"}, Params: Params{MinLen: 6, MaxLen: 6}, Enabled: true},
+			{Kind: KindCreditCode, Items: []string{"单位代码"}, Enabled: true, Dimension: Accuracy, Threshold: Threshold{Kind: "percent", Value: 5}},
+			{Kind: KindReference, Items: []string{"单位代码"}, Params: Params{RefEntryID: 99, RefItem: "统一社会信用代码"}, Enabled: true},
+			{Kind: KindExpr, Params: Params{Expr: `性别 != "2" || 年龄 == nil || 年龄 >= 20`, MessageZH: "女性年龄不足", MessageEN: "too young"}, Enabled: true},
+		}
+		saved, err := f.q.SaveRules(f.ctx, f.p["police_spec"], e.ID, append(Defaults(e.Items), added...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(saved); n != len(Defaults(e.Items))+len(added) {
+			t.Fatalf("%d rules after save", n)
+		}
+		c, err := f.q.Checker(f.ctx, e.ID, e.Items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetLookup(func(entryID int64, item, value string) (bool, error) {
+			return entryID == 99 && item == "统一社会信用代码" && value == "91350100M000100Y43", nil
+		})
+		good := map[string]string{"公民身份号码": "11010519491231002X", "性别": "2", "年龄": "30", "编号": "JL2026", "单位代码": "91350100M000100Y43"}
+		if vs := c.Row(good); len(vs) != 0 {
+			t.Fatalf("good row: %+v", vs)
+		}
+		bad := map[string]string{"公民身份号码": "370101190102039973", "性别": "2", "年龄": "151", "编号": "XX20261", "单位代码": "91512081MA62K0260E"}
+		got := map[string]bool{}
+		for _, v := range c.Row(bad) {
+			got[v.Rule] = true
+			if v.Rule == KindCreditCode {
+				t.Errorf("a valid credit code failed: %+v", v)
+			}
+		}
+		for _, k := range []string{KindPattern, KindRange, KindLength, KindReference} {
+			if !got[k] {
+				t.Errorf("%s did not fail: %v", k, got)
+			}
+		}
+		if vs := c.Row(map[string]string{"公民身份号码": "51343620000320711X", "性别": "3", "年龄": "12", "编号": "JL2027", "单位代码": "91350100M000100Y4Z"}); len(vs) != 3 {
+			t.Errorf("code list, credit code and expression: %+v", vs)
+		}
+		for _, r := range saved {
+			if r.Kind == KindCreditCode && !r.Default && (r.Dimension != Accuracy || r.Threshold != (Threshold{"percent", 5})) {
+				t.Errorf("stored dimension and threshold: %+v", r)
+			}
+		}
+		// Only the changes are stored: saving the defaults as they are leaves no rows.
+		if _, err := f.q.SaveRules(f.ctx, f.p["police_cdo"], e.ID, Defaults(e.Items)); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := f.store.R.QueryRow(`SELECT COUNT(*) FROM quality_rules WHERE entry_id = $1`, e.ID).Scan(&n); err != nil || n != 0 {
+			t.Errorf("stored rows: %d %v", n, err)
 		}
 	})
 }
