@@ -13,6 +13,7 @@ import (
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/notify"
+	"xiangyun/internal/valid"
 )
 
 // Incident statuses.
@@ -253,14 +254,20 @@ var errNoIncident = errs.NotFound("quality.incident", "事件不存在", "no suc
 
 // Acknowledge marks a new incident as taken in hand by the provider.
 func (s *Service) Acknowledge(ctx context.Context, p *auth.Principal, id int64, note string) (Incident, error) {
+	var fs errs.Fields
+	note = valid.Text(&fs, "note", note, 0, 500)
+	if err := fs.Err(); err != nil {
+		return Incident{}, err
+	}
 	return s.move(ctx, p, id, IncidentAcknowledged, note)
 }
 
 // Resolve closes an open incident with a reason.
 func (s *Service) Resolve(ctx context.Context, p *auth.Principal, id int64, reason string) (Incident, error) {
-	reason = strings.TrimSpace(reason)
-	if reason == "" || len(reason) > 1000 {
-		return Incident{}, errs.Invalid("quality.reason", "请填写处理说明（至多 1000 字节）", "give a reason (at most 1000 bytes)")
+	var fs errs.Fields
+	reason = valid.Text(&fs, "reason", reason, 1, 500)
+	if err := fs.Err(); err != nil {
+		return Incident{}, err
 	}
 	return s.move(ctx, p, id, IncidentResolved, reason)
 }

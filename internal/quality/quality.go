@@ -398,11 +398,16 @@ func (s *Service) SaveRules(ctx context.Context, p *auth.Principal, entryID int6
 		}
 		if err := r.check(e.Items); err != nil {
 			ee, _ := errs.As(err)
-			if ee != nil {
-				fields.Add(fmt.Sprintf("rules[%d]", i), ee.Code, ee.ZH, ee.EN)
-				continue
+			if ee == nil {
+				return nil, err
 			}
-			return nil, err
+			if len(ee.Fields) == 0 {
+				fields.Add(fmt.Sprintf("rules[%d]", i), ee.Code, ee.ZH, ee.EN)
+			}
+			for _, fe := range ee.Fields {
+				fields.Add(fmt.Sprintf("rules[%d].%s", i, fe.Field), fe.Code, fe.ZH, fe.EN)
+			}
+			continue
 		}
 		if r.Key != "" {
 			if seen[r.Key] {
@@ -411,8 +416,12 @@ func (s *Service) SaveRules(ctx context.Context, p *auth.Principal, entryID int6
 			seen[r.Key] = true
 		}
 	}
-	if err := fields.Err(); err != nil {
-		return nil, err
+	if len(fields) > 0 {
+		// Name the first problem in the message too: a console form shows
+		// the message, not fields of a rule list.
+		f := fields[0]
+		return nil, &errs.Error{Kind: errs.KindInvalid, Code: "quality.rules", Fields: fields,
+			ZH: "规则有误（" + f.Field + "）：" + f.ZH, EN: "invalid rule (" + f.Field + "): " + f.EN}
 	}
 	n := 0
 	for i := range rules {

@@ -8,6 +8,7 @@ import (
 
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/errs"
+	"xiangyun/internal/valid"
 )
 
 // Dimensions of data quality. Every rule belongs to one; scores are kept
@@ -337,11 +338,18 @@ func (r *Rule) check(items []catalog.Item) error {
 		if _, err := compileExpr(p.Expr, items); err != nil {
 			return err
 		}
-		if len(p.MessageZH) > 200 || len(p.MessageEN) > 400 {
-			return ruleErr("the message is too long", "提示信息过长")
-		}
 	}
-	return nil
+	var fs errs.Fields
+	r.Name = valid.Line(&fs, "name", "规则名称", r.Name, 0, 100)
+	p.MessageZH = valid.Line(&fs, "params.message_zh", "提示信息", p.MessageZH, 0, 200)
+	p.MessageEN = valid.Line(&fs, "params.message_en", "提示信息（英文）", p.MessageEN, 0, 400)
+	for i, c := range p.Codes {
+		p.Codes[i] = valid.Line(&fs, "params.codes", "代码值", c, 1, 100)
+	}
+	if p.RefItem != "" {
+		p.RefItem = valid.Line(&fs, "params.ref_item", "被引用信息项", p.RefItem, 1, 100)
+	}
+	return fs.Err()
 }
 
 // Merge applies stored overrides to the defaults of items: a stored rule
