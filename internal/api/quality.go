@@ -2,7 +2,10 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"xiangyun/internal/auth"
 	"xiangyun/internal/httpx"
@@ -14,8 +17,10 @@ import (
 // providing body's CDO and data specialist edit rules and handle incidents.
 
 type qualityRulesOut struct {
+	ETag string `header:"ETag" doc:"the rule set's revision; send it as If-Match to replace the rules"`
 	Body struct {
 		EntryID    int64          `json:"entry_id"`
+		Revision   int64          `json:"revision" doc:"the rule set's revision (0 before the first save)"`
 		Rules      []quality.Rule `json:"rules" doc:"effective rules: defaults (switchable) and added rules"`
 		Kinds      []quality.Kind `json:"kinds" doc:"the rule catalog"`
 		Dimensions []dimension    `json:"dimensions"`
@@ -38,6 +43,7 @@ func dimensions() []dimension {
 
 type qualityRulesIn struct {
 	IDPath
+	Precondition
 	Body struct {
 		Rules []quality.Rule `json:"rules" maxItems:"500" doc:"the whole rule set: defaults by key (enabled, threshold, dimension) and added rules (key optional)"`
 	}
@@ -78,25 +84,60 @@ type settleIn struct {
 	}
 }
 
+func rulesOut(id int64, rs []quality.Rule, rev int64) *qualityRulesOut {
+	out := &qualityRulesOut{ETag: etag(rev)}
+	out.Body.EntryID, out.Body.Revision, out.Body.Rules, out.Body.Kinds, out.Body.Dimensions = id, rev, rs, quality.Kinds, dimensions()
+	return out
+}
+
+// revision reads the rule set's revision from If-Match: required (428),
+// one strong tag ("3" or 3).
+func (in *qualityRulesIn) revision() (int64, error) {
+	h := strings.TrimSpace(in.IfMatch)
+	if h == "" {
+		p := preconditionRequired()
+		p.MessageZH = "修改质量规则须带 If-Match 请求头（读取规则时得到的 ETag），以免覆盖他人的修改"
+		p.MessageEN = "replacing the rules needs an If-Match header with the ETag you read, so that nobody's change is overwritten"
+		return 0, p
+	}
+	n, err := strconv.ParseInt(strings.Trim(h, `"`), 10, 64)
+	if err != nil || n < 0 {
+		return 0, staleRules()
+	}
+	return n, nil
+}
+
+func staleRules() *Problem {
+	return &Problem{Status: http.StatusPreconditionFailed, Title: http.StatusText(http.StatusPreconditionFailed),
+		Code: quality.ErrStale.Code, Detail: "If-Match does not match the rule set's current ETag",
+		MessageZH: quality.ErrStale.ZH, MessageEN: quality.ErrStale.EN}
+}
+
 func (a *API) qualityRoutes() {
 	q := func() *quality.Service { return a.Quality }
 
 	op(a, http.MethodGet, "/catalog/entries/{id}/quality-rules", "quality.rules.read", auth.PermQualityRead,
 		"An entry's quality rules: defaults from its items, overrides and added rules",
 		func(ctx context.Context, in *IDPath) (*qualityRulesOut, error) {
-			rs, err := q().Rules(ctx, principal(ctx), in.ID)
-			out := &qualityRulesOut{}
-			out.Body.EntryID, out.Body.Rules, out.Body.Kinds, out.Body.Dimensions = in.ID, rs, quality.Kinds, dimensions()
-			return out, err
+			rs, rev, err := q().RuleSet(ctx, principal(ctx), in.ID)
+			return rulesOut(in.ID, rs, rev), err
 		})
 	op(a, http.MethodPut, "/catalog/entries/{id}/quality-rules", "quality.rules.update", auth.PermQualityManage,
 		"Replace an entry's quality rules (switch defaults off, set thresholds, add rules)",
 		func(ctx context.Context, in *qualityRulesIn) (*qualityRulesOut, error) {
-			rs, err := q().SaveRules(ctx, principal(ctx), in.ID, in.Body.Rules)
+			rev, err := in.revision()
+			if err != nil {
+				return nil, err
+			}
 			httpx.Note(ctx, entryObject(in.ID), "rules", itoa(int64(len(in.Body.Rules))))
-			out := &qualityRulesOut{}
-			out.Body.EntryID, out.Body.Rules, out.Body.Kinds, out.Body.Dimensions = in.ID, rs, quality.Kinds, dimensions()
-			return out, err
+			if _, err := q().SaveRules(ctx, principal(ctx), in.ID, in.Body.Rules, rev); err != nil {
+				if errors.Is(err, quality.ErrStale) {
+					return nil, staleRules()
+				}
+				return nil, err
+			}
+			rs, rev, err := q().RuleSet(ctx, principal(ctx), in.ID)
+			return rulesOut(in.ID, rs, rev), err
 		})
 	op(a, http.MethodGet, "/catalog/entries/{id}/quality", "quality.entry.read", auth.PermQualityRead,
 		"An entry's data quality: scores by dimension, freshness, last batch results, history",

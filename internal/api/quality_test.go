@@ -25,12 +25,15 @@ func TestQualityAPI(t *testing.T) {
 			}
 			path := fmt.Sprintf("/api/v1/catalog/entries/%d/quality-rules", e.ID)
 			var rules struct {
-				Rules []quality.Rule `json:"rules"`
-				Kinds []quality.Kind `json:"kinds"`
+				Revision int64          `json:"revision"`
+				Rules    []quality.Rule `json:"rules"`
+				Kinds    []quality.Kind `json:"kinds"`
 			}
-			if st := env.do("reviewer", "GET", path, nil, &rules); st != 200 || len(rules.Rules) == 0 || len(rules.Kinds) != len(quality.Kinds) {
-				t.Fatalf("rules: %d %+v", st, rules)
+			st, h := env.doH("reviewer", "GET", path, nil, nil, &rules)
+			if st != 200 || len(rules.Rules) == 0 || len(rules.Kinds) != len(quality.Kinds) || h.Get("ETag") != `"0"` {
+				t.Fatalf("rules: %d %s %+v", st, h.Get("ETag"), rules)
 			}
+			ifMatch := map[string]string{"If-Match": `"0"`}
 			// Switch the ID check off and add an expression rule; a broken expression is refused in both languages.
 			for i := range rules.Rules {
 				if rules.Rules[i].Key == "idcard:公民身份号码" {
@@ -39,18 +42,24 @@ func TestQualityAPI(t *testing.T) {
 			}
 			bad := append(rules.Rules, quality.Rule{Kind: quality.KindExpr, Enabled: true, Params: quality.Params{Expr: "姓名 +"}})
 			var prob Problem
-			if st := env.do("police_cdo", "PUT", path, map[string]any{"rules": bad}, &prob); st != 422 || prob.MessageZH == "" || prob.MessageEN == "" {
+			if st, _ := env.doH("police_cdo", "PUT", path, ifMatch, map[string]any{"rules": bad}, &prob); st != 422 || prob.MessageZH == "" || prob.MessageEN == "" {
 				t.Errorf("broken expression: %d %+v", st, prob)
 			}
 			good := append(rules.Rules, quality.Rule{Kind: quality.KindExpr, Enabled: true, Params: quality.Params{Expr: `len(姓名) <= 10`}})
-			if st := env.do("reviewer", "PUT", path, map[string]any{"rules": good}, nil); st != 403 {
+			if st, _ := env.doH("reviewer", "PUT", path, ifMatch, map[string]any{"rules": good}, nil); st != 403 {
 				t.Errorf("a reviewer edited rules: %d", st)
 			}
-			if st := env.do("market_cdo", "PUT", path, map[string]any{"rules": good}, nil); st != 403 {
+			if st, _ := env.doH("market_cdo", "PUT", path, ifMatch, map[string]any{"rules": good}, nil); st != 403 {
 				t.Errorf("another body edited rules: %d", st)
 			}
-			if st := env.do("police_spec", "PUT", path, map[string]any{"rules": good}, &prob); st != 200 {
-				t.Fatalf("save: %d", st)
+			if st := env.do("police_spec", "PUT", path, map[string]any{"rules": good}, &prob); st != 428 || prob.MessageZH == "" {
+				t.Errorf("save without If-Match: %d %+v", st, prob)
+			}
+			if st, h := env.doH("police_spec", "PUT", path, ifMatch, map[string]any{"rules": good}, &rules); st != 200 || h.Get("ETag") != `"1"` || rules.Revision != 1 {
+				t.Errorf("save: %d %s", st, h.Get("ETag"))
+			}
+			if st, _ := env.doH("police_cdo", "PUT", path, ifMatch, map[string]any{"rules": good}, &prob); st != 412 || prob.Code != "quality.stale" {
+				t.Errorf("stale save: %d %+v", st, prob)
 			}
 			for _, r := range rules.Rules {
 				if (r.Key == "idcard:公民身份号码" && r.Enabled) || (r.Kind == quality.KindExpr && r.Key != "expr#1") {

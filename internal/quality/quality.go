@@ -17,6 +17,7 @@ import (
 	"database/sql"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -336,21 +337,36 @@ func round1(v float64) float64 { return math.Round(v*10) / 10 }
 // Rules returns an entry's effective rules (defaults merged with overrides
 // and added rules) for its current items.
 func (s *Service) Rules(ctx context.Context, p *auth.Principal, entryID int64) ([]Rule, error) {
+	rs, _, err := s.RuleSet(ctx, p, entryID)
+	return rs, err
+}
+
+// RuleSet returns an entry's effective rules and the revision of its rule
+// set (0 before the first save), which SaveRules takes back.
+func (s *Service) RuleSet(ctx context.Context, p *auth.Principal, entryID int64) ([]Rule, int64, error) {
 	e, err := s.cat.Get(ctx, p, entryID)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if !mayRead(p, e.ProviderID) {
-		return nil, errForbidden
+		return nil, 0, errForbidden
 	}
 	rctx, cancel := s.db.Ctx(ctx)
 	defer cancel()
+	var rev int64
+	err = s.db.R.QueryRowContext(rctx, `SELECT revision FROM quality_rule_sets WHERE entry_id = $1`, entryID).Scan(&rev)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, db.Check(err)
+	}
 	stored, err := storedRules(readConn{rctx, s.db}, entryID)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return Merge(Defaults(e.Items), stored), nil
+	return Merge(Defaults(e.Items), stored), rev, nil
 }
+
+// ErrStale refuses a rule set saved on a revision someone else has changed.
+var ErrStale = errs.Conflict("quality.stale", "质量规则已被他人修改，请刷新后重试", "the rules were changed by someone else; reload and try again")
 
 var errForbidden = errs.Forbidden("quality.forbidden", "无权查看或管理该目录的数据质量", "you may not see or manage this entry's data quality")
 
@@ -365,8 +381,10 @@ func mayManage(p *auth.Principal, body int64) bool {
 // SaveRules replaces an entry's rules: for each default, its enabled flag,
 // threshold and dimension (and parameters, where its kind takes any); the
 // added rules as given. Every rule is checked against the entry's items; an
-// added rule gets a key kind#n when it has none.
-func (s *Service) SaveRules(ctx context.Context, p *auth.Principal, entryID int64, rules []Rule) ([]Rule, error) {
+// added rule gets a key kind#n when it has none. rev is the revision the
+// caller read (RuleSet); a set changed since is refused with ErrStale. A
+// negative rev skips the check (the command line, the demo).
+func (s *Service) SaveRules(ctx context.Context, p *auth.Principal, entryID int64, rules []Rule, rev int64) ([]Rule, error) {
 	e, err := s.cat.Get(ctx, p, entryID)
 	if err != nil {
 		return nil, err
@@ -437,6 +455,20 @@ func (s *Service) SaveRules(ctx context.Context, p *auth.Principal, entryID int6
 		}
 	}
 	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+		// Compare and bump the set's revision in one statement, so that of
+		// two concurrent saves on one revision exactly one goes through.
+		var next int64
+		err := tx.QueryRow(`INSERT INTO quality_rule_sets (entry_id, revision, updated_by, updated_at) VALUES ($1, 1, $2, $3)
+			ON CONFLICT (entry_id) DO UPDATE SET revision = quality_rule_sets.revision + 1, updated_by = excluded.updated_by,
+				updated_at = excluded.updated_at
+			WHERE CAST($4 AS BIGINT) < 0 OR quality_rule_sets.revision = CAST($4 AS BIGINT)
+			RETURNING revision`, entryID, p.User.Username, tx.Now, rev).Scan(&next)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrStale
+		}
+		if err != nil {
+			return err
+		}
 		if err := tx.Run(`DELETE FROM quality_rules WHERE entry_id = $1`, entryID); err != nil {
 			return err
 		}

@@ -1,6 +1,8 @@
 package quality
 
 import (
+	"errors"
+	"slices"
 	"sync"
 	"testing"
 
@@ -163,7 +165,7 @@ func TestThresholdPercentInBatch(t *testing.T) {
 				rules[i].Threshold = Threshold{Kind: "percent", Value: 10}
 			}
 		}
-		if _, err := f.q.SaveRules(f.ctx, f.p["police_cdo"], e.ID, rules); err != nil {
+		if _, err := f.q.SaveRules(f.ctx, f.p["police_cdo"], e.ID, rules, 0); err != nil {
 			t.Fatal(err)
 		}
 		// 1 of 10 rows (10%) is tolerated; 2 of 10 is not.
@@ -212,7 +214,7 @@ func TestStoredRulesEveryKind(t *testing.T) {
 			{Kind: KindReference, Items: []string{"单位代码"}, Params: Params{RefEntryID: 99, RefItem: "统一社会信用代码"}, Enabled: true},
 			{Kind: KindExpr, Params: Params{Expr: `性别 != "2" || 年龄 == nil || 年龄 >= 20`, MessageZH: "女性年龄不足", MessageEN: "too young"}, Enabled: true},
 		}
-		saved, err := f.q.SaveRules(f.ctx, f.p["police_spec"], e.ID, append(Defaults(e.Items), added...))
+		saved, err := f.q.SaveRules(f.ctx, f.p["police_spec"], e.ID, append(Defaults(e.Items), added...), 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,13 +253,61 @@ func TestStoredRulesEveryKind(t *testing.T) {
 				t.Errorf("stored dimension and threshold: %+v", r)
 			}
 		}
+		// A save on the revision read before someone else's save is refused.
+		if _, err := f.q.SaveRules(f.ctx, f.p["police_cdo"], e.ID, Defaults(e.Items), 0); !errors.Is(err, ErrStale) {
+			t.Errorf("stale save: %v", err)
+		}
+		_, rev, err := f.q.RuleSet(f.ctx, f.p["police_cdo"], e.ID)
+		if err != nil || rev != 1 {
+			t.Fatalf("revision %d %v", rev, err)
+		}
 		// Only the changes are stored: saving the defaults as they are leaves no rows.
-		if _, err := f.q.SaveRules(f.ctx, f.p["police_cdo"], e.ID, Defaults(e.Items)); err != nil {
+		if _, err := f.q.SaveRules(f.ctx, f.p["police_cdo"], e.ID, Defaults(e.Items), rev); err != nil {
 			t.Fatal(err)
 		}
 		var n int
 		if err := f.store.R.QueryRow(`SELECT COUNT(*) FROM quality_rules WHERE entry_id = $1`, e.ID).Scan(&n); err != nil || n != 0 {
 			t.Errorf("stored rows: %d %v", n, err)
+		}
+	})
+}
+
+// TestConcurrentRuleSaves: of concurrent saves on one revision, exactly one
+// goes through; the others are refused as stale, never lost silently.
+func TestConcurrentRuleSaves(t *testing.T) {
+	eachDB(t, func(t *testing.T, f *fixture) {
+		e := f.entry("police", "人口基本信息", "daily")
+		rules, rev, err := f.q.RuleSet(f.ctx, f.p["police_cdo"], e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errc := make(chan error, 6)
+		for i := range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rs := slices.Clone(rules)
+				rs[0].Threshold = Threshold{Kind: "count", Value: float64(i + 1)}
+				_, err := f.q.SaveRules(f.ctx, f.p["police_cdo"], e.ID, rs, rev)
+				errc <- err
+			}()
+		}
+		wg.Wait()
+		close(errc)
+		ok, stale := 0, 0
+		for err := range errc {
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, ErrStale):
+				stale++
+			default:
+				t.Error(err)
+			}
+		}
+		if ok != 1 || stale != 5 {
+			t.Errorf("%d saved, %d stale", ok, stale)
 		}
 	})
 }

@@ -99,15 +99,19 @@ func TestQualityConsole(t *testing.T) {
 			}
 			// Switch the ID check off from the rule form (its checkbox left unticked), add a code list.
 			form := url.Values{"enabled:notnull:公民身份号码": {"1"}, "enabled:notnull:姓名": {"1"}, "enabled:unique:公民身份号码": {"1"},
-				"enabled:rowcount": {"1"}, "enabled:freshness": {"1"}, "th_kind:notnull:姓名": {"percent"}, "th_value:notnull:姓名": {"5"}}
+				"enabled:rowcount": {"1"}, "enabled:freshness": {"1"}, "th_kind:notnull:姓名": {"percent"}, "th_value:notnull:姓名": {"5"}, "revision": {"0"}}
 			if st := post(cdo, fmt.Sprintf("/quality/entries/%d/rules", id), form); st != http.StatusSeeOther {
 				t.Fatalf("save rules: %d", st)
 			}
-			if st := post(cdo, fmt.Sprintf("/quality/entries/%d/rules/add", id), url.Values{"kind": {"pattern"}, "item": {"姓名"}, "pattern": {"("}}); st != http.StatusUnprocessableEntity {
+			if st := post(cdo, fmt.Sprintf("/quality/entries/%d/rules/add", id), url.Values{"kind": {"pattern"}, "item": {"姓名"}, "pattern": {"("}, "revision": {"1"}}); st != http.StatusUnprocessableEntity {
 				t.Errorf("bad pattern: %d", st)
 			}
-			if st := post(cdo, fmt.Sprintf("/quality/entries/%d/rules/add", id), url.Values{"kind": {"expr"}, "expr": {`len(姓名) <= 20`}, "message_zh": {"姓名过长"}}); st != http.StatusSeeOther {
+			if st := post(cdo, fmt.Sprintf("/quality/entries/%d/rules/add", id), url.Values{"kind": {"expr"}, "expr": {`len(姓名) <= 20`}, "message_zh": {"姓名过长"}, "revision": {"1"}}); st != http.StatusSeeOther {
 				t.Errorf("add expression: %d", st)
+			}
+			// A form rendered before those saves is refused, not applied over them.
+			if st := post(cdo, fmt.Sprintf("/quality/entries/%d/rules", id), form); st != http.StatusConflict {
+				t.Errorf("stale rules form: %d", st)
 			}
 			rules, err := e.s.Quality.Rules(ctx, catalog.System, id)
 			if err != nil {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -312,6 +313,7 @@ type qualityEntryData struct {
 	E         catalog.Entry
 	R         quality.EntryReport
 	Rules     []quality.Rule
+	Rev       int64 // the rule set's revision, sent back by the forms
 	Incidents []quality.Incident
 	CanManage bool
 	Kinds     []quality.Kind
@@ -335,7 +337,7 @@ func (c *Console) renderQualityEntry(w http.ResponseWriter, r *http.Request, sta
 		c.fail(w, r, err)
 		return
 	}
-	rules, err := c.Quality.Rules(ctx, pg.P, id)
+	rules, rev, err := c.Quality.RuleSet(ctx, pg.P, id)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -356,7 +358,7 @@ func (c *Console) renderQualityEntry(w http.ResponseWriter, r *http.Request, sta
 		f = &Form{Values: r.URL.Query(), Errors: map[string]string{}}
 	}
 	pg.Form, pg.Error = f, msg
-	pg.Data = &qualityEntryData{Q: v, E: e, R: rep, Rules: rules, Incidents: incs, Kinds: quality.Kinds,
+	pg.Data = &qualityEntryData{Q: v, E: e, R: rep, Rules: rules, Rev: rev, Incidents: incs, Kinds: quality.Kinds,
 		CanManage: pg.P.HasAt(auth.PermQualityManage, e.ProviderID),
 		Charts:    map[string]any{"dims": scoreBar(v, rep.Scores), "history": scoreLine(pg.T("综合得分", "score"), xs, ys)}}
 	c.render(w, r, status, "quality_entry", pg)
@@ -395,11 +397,21 @@ func (c *Console) qualityRulesSave(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, ru)
 	}
-	if _, err := c.Quality.SaveRules(ctx, p, id, out); err != nil {
+	if _, err := c.Quality.SaveRules(ctx, p, id, out, formRev(f)); err != nil {
 		c.renderQualityEntry(w, r, statusOf(err), id, f, f.fail(err, pgLang(r)))
 		return
 	}
 	c.redirect(w, r, fmt.Sprintf("/quality/entries/%d#rules", id), pick(pgLang(r), "质量规则已保存", "Quality rules saved"))
+}
+
+// formRev is the rule set revision a form was rendered with; a form without
+// one cannot prove it is current and never matches.
+func formRev(f *Form) int64 {
+	n, err := strconv.ParseInt(f.V("revision"), 10, 64)
+	if err != nil || n < 0 {
+		return math.MaxInt64
+	}
+	return n
 }
 
 // qualityRuleAdd adds one rule from the add form.
@@ -455,7 +467,7 @@ func (c *Console) qualityRuleAdd(w http.ResponseWriter, r *http.Request) {
 		c.renderQualityEntry(w, r, http.StatusUnprocessableEntity, id, f, pick(lang, "请检查标出的字段", "check the marked fields"))
 		return
 	}
-	if _, err := c.Quality.SaveRules(ctx, p, id, append(rules, nr)); err != nil {
+	if _, err := c.Quality.SaveRules(ctx, p, id, append(rules, nr), formRev(f)); err != nil {
 		c.renderQualityEntry(w, r, statusOf(err), id, f, f.fail(err, lang))
 		return
 	}
