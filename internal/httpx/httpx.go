@@ -8,9 +8,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -134,10 +136,14 @@ func info(ctx context.Context) *reqInfo {
 
 // Authenticator resolves the principal of a request.
 type Authenticator struct {
-	Auth       *auth.Service
-	Audit      *audit.Log
-	Log        *slog.Logger
-	TrustProxy bool // take the client address from X-Forwarded-For
+	Auth  *auth.Service
+	Audit *audit.Log
+	Log   *slog.Logger
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the platform. Only when the direct peer is inside one of them is
+	// X-Forwarded-For read, from the right, to the first address outside
+	// them: the address that the trusted proxies saw connect.
+	TrustedProxies []netip.Prefix
 	// OnDone, when set, is told of every finished request (for metrics);
 	// r.Pattern holds the matched route.
 	OnDone func(r *http.Request, status int, d time.Duration)
@@ -287,16 +293,94 @@ func (a *Authenticator) Append(ctx context.Context, e audit.Entry) {
 }
 
 func (a *Authenticator) clientIP(r *http.Request) string {
-	if a.TrustProxy {
-		if f := r.Header.Get("X-Forwarded-For"); f != "" {
-			return strings.TrimSpace(strings.Split(f, ",")[0])
+	return ClientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), a.TrustedProxies)
+}
+
+// ClientAddr is the client's address of a request from peer (host:port)
+// through the X-Forwarded-For headers xff, trusting only proxies inside
+// trusted. Every proxy appends the address it saw to the right, so the list
+// is walked from the right, skipping trusted proxies; the first address
+// outside them is the client. Anything left of it was written by the
+// client and is ignored. When an entry cannot be parsed the chain is broken
+// there and the last trusted hop is taken.
+func ClientAddr(peer string, xff []string, trusted []netip.Prefix) string {
+	host, _, err := net.SplitHostPort(peer)
+	if err != nil {
+		host = peer
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil || !inPrefixes(addr.Unmap(), trusted) {
+		return host
+	}
+	last := addr.Unmap()
+	for i := len(xff) - 1; i >= 0; i-- {
+		parts := strings.Split(xff[i], ",")
+		for j := len(parts) - 1; j >= 0; j-- {
+			a, ok := parseHop(parts[j])
+			if !ok {
+				return last.String()
+			}
+			if !inPrefixes(a, trusted) {
+				return a.String()
+			}
+			last = a
 		}
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+	return last.String()
+}
+
+// parseHop reads one X-Forwarded-For entry: an address, with or without a
+// port (IPv6 with a port in brackets).
+func parseHop(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap(), true
 	}
-	return host
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	return netip.Addr{}, false
+}
+
+func inPrefixes(a netip.Addr, ps []netip.Prefix) bool {
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// LoopbackProxies is what --trust-proxy alone trusts: a proxy on this host.
+var LoopbackProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// ParseProxies reads a comma-separated list of networks (10.0.0.0/8) or
+// single addresses (192.0.2.7) of trusted proxies.
+func ParseProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, fmt.Errorf("trusted proxy %q: not an address or network", f)
+			}
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q: not an address or network", f)
+		}
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 func langOf(r *http.Request) string {

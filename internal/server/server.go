@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,7 +41,10 @@ type Config struct {
 	AuditKeyFile  string       // Ed25519 note key for signed tree heads; default DataDir/audit.key
 	Brand         string       // platform name in the console header
 	SecureCookies bool         // set the Secure flag on cookies (behind TLS)
-	TrustProxy    bool         // take the client address from X-Forwarded-For
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For is believed (see httpx.ClientAddr); empty = none.
+	TrustedProxies []netip.Prefix
+	TrustProxy     bool // alias kept for old configurations: trust a proxy on loopback
 	AuthPolicy    *auth.Policy // login throttling and sessions; nil = auth.DefaultPolicy
 }
 
@@ -58,6 +62,9 @@ func (c *Config) Defaults() {
 		} else {
 			c.DataDir = "./xiangyun-data"
 		}
+	}
+	if c.TrustProxy && len(c.TrustedProxies) == 0 {
+		c.TrustedProxies = httpx.LoopbackProxies
 	}
 	if c.AuthPolicy == nil {
 		p := auth.DefaultPolicy
@@ -137,7 +144,7 @@ var (
 func (s *Server) buildHandler() error {
 	mux := http.NewServeMux()
 	s.Routes = &httpx.Table{}
-	s.Authn = &httpx.Authenticator{Auth: s.Auth, Audit: s.Audit, Log: s.Log, TrustProxy: s.Config.TrustProxy}
+	s.Authn = &httpx.Authenticator{Auth: s.Auth, Audit: s.Audit, Log: s.Log, TrustedProxies: s.Config.TrustedProxies}
 	cookie := func(tok string) http.Cookie {
 		return api.SessionCookie(tok, s.Config.SecureCookies, auth.DefaultPolicy.SessionMax)
 	}
