@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -512,5 +513,35 @@ func TestHTTPBasics(t *testing.T) {
 	decode(t, e.do(admin, "GET", "/api/v1/bodies", nil), &bodies)
 	if bodies.Total != 2 {
 		t.Errorf("a cross-site request changed data: %d bodies", bodies.Total)
+	}
+}
+
+// TestRedirectNext proves that /login and /lang send the browser only to
+// paths on this site, whatever next says.
+func TestRedirectNext(t *testing.T) {
+	e := newEnv(t, "sqlite:"+t.TempDir())
+	anon := e.client("")
+	for _, next := range []string{"/\t/evil.example", "/\n/evil.example", "//evil.example", "/\\evil.example", "https://evil.example", "javascript:alert(1)"} {
+		res := e.do(anon, "GET", "/lang?l=en&next="+url.QueryEscape(next), nil)
+		res.Body.Close()
+		if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != "/" {
+			t.Errorf("/lang next=%q: %d → %q", next, res.StatusCode, loc)
+		}
+		form := url.Values{"username": {"u_admin"}, "password": {pw}, "next": {next}}
+		req, _ := http.NewRequest("POST", e.ts.URL+"/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, err := e.client("").Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != "/" {
+			t.Errorf("/login next=%q: %d → %q", next, res.StatusCode, loc)
+		}
+	}
+	res := e.do(anon, "GET", "/lang?l=en&next="+url.QueryEscape("/catalog?q=x"), nil)
+	res.Body.Close()
+	if loc := res.Header.Get("Location"); loc != "/catalog?q=x" {
+		t.Errorf("/lang to a local page: %q", loc)
 	}
 }
