@@ -188,13 +188,20 @@ func (s *Server) buildHandler() error {
 		}
 		http.Error(w, "403 "+zh+" / "+en, http.StatusForbidden)
 	}))
-	s.Handler = securityHeaders(csrf.Handler(s.Authn.Middleware(mux)))
+	s.Handler = securityHeaders(s.Config.SecureCookies, csrf.Handler(s.Authn.Middleware(mux)))
 	return nil
 }
 
-func securityHeaders(next http.Handler) http.Handler {
+// securityHeaders sets the headers every answer carries. With secure
+// cookies the platform is served over TLS, so browsers are told to use
+// HTTPS only (HSTS) for a year; without them it may be plain HTTP on an
+// intranet, where HSTS would lock users out.
+func securityHeaders(secure bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if secure {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")

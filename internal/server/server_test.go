@@ -33,13 +33,20 @@ type env struct {
 	users  map[auth.Role]auth.User
 }
 
-func newEnv(t *testing.T, dsn string) *env {
+func newEnv(t *testing.T, dsn string) *env { return newEnvWith(t, dsn, nil) }
+
+// newEnvWith is newEnv with a configuration changed by configure.
+func newEnvWith(t *testing.T, dsn string, configure func(*server.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	policy := auth.DefaultPolicy
 	policy.IPLoginsPerMin = 100000 // every test client signs in from 127.0.0.1
-	s, err := server.Open(ctx, server.Config{DB: dsn, DataDir: dir, AuditKeyFile: filepath.Join(dir, "audit.key"), AuthPolicy: &policy}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg := server.Config{DB: dsn, DataDir: dir, AuditKeyFile: filepath.Join(dir, "audit.key"), AuthPolicy: &policy}
+	if configure != nil {
+		configure(&cfg)
+	}
+	s, err := server.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -474,6 +481,9 @@ func TestHTTPBasics(t *testing.T) {
 			t.Errorf("header %s = %q", h, res.Header.Get(h))
 		}
 	}
+	if h := res.Header.Get("Strict-Transport-Security"); h != "" {
+		t.Errorf("HSTS without secure cookies (plain HTTP): %q", h)
+	}
 	res = e.do(anon, "GET", "/metrics", nil)
 	b, _ := io.ReadAll(res.Body)
 	res.Body.Close()
@@ -543,5 +553,18 @@ func TestRedirectNext(t *testing.T) {
 	res.Body.Close()
 	if loc := res.Header.Get("Location"); loc != "/catalog?q=x" {
 		t.Errorf("/lang to a local page: %q", loc)
+	}
+}
+
+// TestHSTS: with secure cookies (served over TLS) every answer tells the
+// browser to use HTTPS only.
+func TestHSTS(t *testing.T) {
+	e := newEnvWith(t, "sqlite:"+t.TempDir(), func(c *server.Config) { c.SecureCookies = true })
+	for _, path := range []string{"/login", "/api/v1/me", "/healthz", "/static/app.css"} {
+		res := e.do(e.client(""), "GET", path, nil)
+		res.Body.Close()
+		if h := res.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(h, "max-age=31536000") {
+			t.Errorf("%s: Strict-Transport-Security = %q", path, h)
+		}
 	}
 }
