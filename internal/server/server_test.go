@@ -13,12 +13,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
 	"xiangyun/internal/db/dbtest"
 	"xiangyun/internal/org"
 	"xiangyun/internal/server"
+	"xiangyun/internal/tabular"
 )
 
 const pw = "Test-password-2026"
@@ -567,4 +569,150 @@ func TestHSTS(t *testing.T) {
 			t.Errorf("%s: Strict-Transport-Security = %q", path, h)
 		}
 	}
+}
+
+// auditRec is what a filter test needs of one audit record, from a list or
+// an export.
+type auditRec struct {
+	actor, action, outcome string
+	time                   time.Time
+}
+
+// TestAuditFilters proves that each filter of the audit log (actor, action,
+// outcome, time) filters the API list and the CSV and XLSX exports of the
+// API and the console.
+func TestAuditFilters(t *testing.T) {
+	for dialect, dsn := range dbtest.TestDSNs(t) {
+		t.Run(string(dialect), func(t *testing.T) {
+			e := newEnv(t, dsn(t))
+			anon := e.client("")
+			bad := func(user string) {
+				res := e.do(anon, "POST", "/api/v1/session", map[string]string{"username": user, "password": "wrong-one-123"})
+				res.Body.Close()
+			}
+			admin := e.client(auth.RoleAdmin)
+			bad("u_admin")
+			res := e.do(admin, "GET", "/api/v1/audit", nil) // denied
+			res.Body.Close()
+			// mid is a whole second, so that the exports' times (to the
+			// second) fall on the same side of it as the records' own.
+			mid := time.Now().Truncate(time.Second).Add(time.Second)
+			time.Sleep(time.Until(mid) + 10*time.Millisecond)
+			cdo := e.client(auth.RoleChiefDataOfficer)
+			bad("u_cdo")
+			res = e.do(cdo, "GET", "/api/v1/audit", nil)
+			res.Body.Close()
+			auditor := e.client(auth.RoleAuditor)
+
+			all := e.auditList(auditor, "")
+			if len(all) < 6 {
+				t.Fatalf("only %d records", len(all))
+			}
+			midQ := url.QueryEscape(mid.Format(time.RFC3339Nano))
+			cases := []struct {
+				query string
+				match func(auditRec) bool
+			}{
+				{"actor=u_cdo", func(r auditRec) bool { return r.actor == "u_cdo" }},
+				{"action=session.login_failed", func(r auditRec) bool { return r.action == "session.login_failed" }},
+				{"action=session.", func(r auditRec) bool { return strings.HasPrefix(r.action, "session.") }},
+				{"outcome=denied", func(r auditRec) bool { return r.outcome == "denied" }},
+				{"outcome=failure", func(r auditRec) bool { return r.outcome == "failure" }},
+				{"from=" + midQ, func(r auditRec) bool { return !r.time.Before(mid) }},
+				{"to=" + midQ, func(r auditRec) bool { return r.time.Before(mid) }},
+				{"actor=u_admin&outcome=denied", func(r auditRec) bool { return r.actor == "u_admin" && r.outcome == "denied" }},
+			}
+			for _, c := range cases {
+				want := 0
+				for _, r := range all {
+					if c.match(r) {
+						want++
+					}
+				}
+				if want == 0 || want == len(all) {
+					t.Fatalf("%s: the test data do not exercise this filter (%d of %d)", c.query, want, len(all))
+				}
+				sources := map[string][]auditRec{
+					"API list":        e.auditList(auditor, c.query),
+					"API CSV export":  e.auditExport(auditor, "/api/v1/audit/export?format=csv&"+c.query),
+					"API XLSX export": e.auditExport(auditor, "/api/v1/audit/export?format=xlsx&"+c.query),
+					"console CSV":     e.auditExport(auditor, "/audit/export?format=csv&"+c.query),
+					"console XLSX":    e.auditExport(auditor, "/audit/export?format=xlsx&"+c.query),
+				}
+				for name, got := range sources {
+					// Exports of the same filter happen later and add
+					// audit.export records of their own; count only the
+					// records that existed when all was read.
+					n := 0
+					for _, r := range got {
+						if !c.match(r) {
+							t.Errorf("%s %s: record %+v does not match", name, c.query, r)
+						}
+						if r.action != "audit.export" && r.action != "audit.list" {
+							n++
+						}
+					}
+					w := 0
+					for _, r := range all {
+						if c.match(r) && r.action != "audit.export" && r.action != "audit.list" {
+							w++
+						}
+					}
+					if n != w {
+						t.Errorf("%s %s: %d records, want %d", name, c.query, n, w)
+					}
+				}
+			}
+		})
+	}
+}
+
+func (e *env) auditList(c *http.Client, query string) []auditRec {
+	e.t.Helper()
+	res := e.do(c, "GET", "/api/v1/audit?page_size=200&"+query, nil)
+	if res.StatusCode != 200 {
+		b, _ := io.ReadAll(res.Body)
+		e.t.Fatalf("audit list %s: %d %s", query, res.StatusCode, b)
+	}
+	var l struct{ Items []audit.Entry }
+	decode(e.t, res, &l)
+	var out []auditRec
+	for _, it := range l.Items {
+		out = append(out, auditRec{it.Actor, it.Action, it.Outcome, it.Time})
+	}
+	return out
+}
+
+func (e *env) auditExport(c *http.Client, path string) []auditRec {
+	e.t.Helper()
+	res := e.do(c, "GET", path, nil)
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		b, _ := io.ReadAll(res.Body)
+		e.t.Fatalf("%s: %d %s", path, res.StatusCode, b)
+	}
+	name := "x.csv"
+	if strings.Contains(path, "xlsx") {
+		name = "x.xlsx"
+	}
+	rd, err := tabular.Read(res.Body, name, tabular.Options{})
+	if err != nil {
+		e.t.Fatalf("%s: %v", path, err)
+	}
+	defer rd.Close()
+	var out []auditRec
+	for row, err := range rd.All() {
+		if err != nil {
+			e.t.Fatalf("%s: %v", path, err)
+		}
+		if row.Num == 1 {
+			continue
+		}
+		tm, err := time.ParseInLocation("2006-01-02 15:04:05", row.Cell(1), time.Local)
+		if err != nil {
+			e.t.Fatalf("%s: time %q", path, row.Cell(1))
+		}
+		out = append(out, auditRec{row.Cell(2), row.Cell(3), row.Cell(5), tm})
+	}
+	return out
 }
