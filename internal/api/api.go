@@ -16,6 +16,7 @@ import (
 	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
 	"xiangyun/internal/catalog"
+	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/httpx"
 	"xiangyun/internal/org"
@@ -58,8 +59,17 @@ func (p *Problem) GetStatus() int { return p.Status }
 // WriteProblem answers with p outside huma (plain net/http handlers).
 func WriteProblem(w http.ResponseWriter, p *Problem) {
 	w.Header().Set("Content-Type", "application/problem+json")
+	if p.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// UnavailableProblem is the answer when the database cannot be reached.
+func UnavailableProblem() *Problem {
+	e := errs.ErrUnavailable
+	return &Problem{Status: http.StatusServiceUnavailable, Title: http.StatusText(http.StatusServiceUnavailable), Code: e.Code, Detail: e.EN, MessageZH: e.ZH, MessageEN: e.EN}
 }
 
 // ContentType makes huma send application/problem+json.
@@ -111,6 +121,7 @@ var kindStatus = map[errs.Kind]int{
 	errs.KindUnauthenticated: http.StatusUnauthorized,
 	errs.KindTooMany:         http.StatusTooManyRequests,
 	errs.KindTooLarge:        http.StatusRequestEntityTooLarge,
+	errs.KindUnavailable:     http.StatusServiceUnavailable,
 }
 
 // problem turns a domain error into a problem; unknown errors become a
@@ -121,6 +132,14 @@ func (a *API) problem(ctx context.Context, err error) error {
 	}
 	if p, ok := err.(*Problem); ok {
 		return p
+	}
+	if db.IsUnavailable(err) {
+		// A storage outage or a missed deadline: 503, never the user's
+		// fault, whatever the domain code made of it.
+		if a.Authn != nil && a.Authn.Log != nil {
+			a.Authn.Log.Warn("api: database unavailable", "request_id", httpx.RequestID(ctx), "err", err)
+		}
+		err = errs.ErrUnavailable
 	}
 	e, ok := errs.As(err)
 	if !ok {
@@ -213,7 +232,13 @@ func op[I, O any](a *API, method, path, action string, perm auth.Permission, sum
 	}}
 	huma.Register(a.h, o, func(ctx context.Context, in *I) (*O, error) {
 		out, err := h(ctx, in)
-		return out, a.problem(ctx, err)
+		if pr, ok := a.problem(ctx, err).(*Problem); ok {
+			if pr.Status == http.StatusServiceUnavailable {
+				return out, huma.ErrorWithHeaders(pr, http.Header{"Retry-After": {"5"}})
+			}
+			return out, pr
+		}
+		return out, nil
 	})
 }
 

@@ -253,6 +253,9 @@ func (a *API) writeProblem(ctx context.Context, hc huma.Context, err error) {
 		return
 	}
 	hc.SetHeader("Content-Type", "application/problem+json")
+	if pr.Status == http.StatusServiceUnavailable {
+		hc.SetHeader("Retry-After", "5")
+	}
 	hc.SetStatus(pr.Status)
 	_ = json.NewEncoder(hc.BodyWriter()).Encode(pr)
 }

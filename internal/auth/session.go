@@ -123,7 +123,7 @@ func (s *Service) Session(ctx context.Context, token string) (*Principal, error)
 		JOIN users u ON u.id = s.user_id LEFT JOIN bodies b ON b.id = u.body_id
 		WHERE s.id_hash=$1 AND u.disabled = FALSE`, idHash), &seen, &expires))
 	if err != nil {
-		return nil, errs.ErrUnauthenticated
+		return nil, lookupErr(err)
 	}
 	now := time.Now()
 	if now.After(expires.Time) || now.Sub(seen.Time) > s.policy.SessionIdle {
@@ -139,7 +139,7 @@ func (s *Service) Session(ctx context.Context, token string) (*Principal, error)
 		})
 	}
 	if u.Roles, err = s.roles(ctx, u.ID); err != nil {
-		return nil, errs.ErrUnauthenticated
+		return nil, lookupErr(err)
 	}
 	return &Principal{User: u, SessionID: idHash}, nil
 }
@@ -250,7 +250,7 @@ func (s *Service) TokenPrincipal(ctx context.Context, secret string) (*Principal
 		JOIN users u ON u.id = t.user_id LEFT JOIN bodies b ON b.id = u.body_id
 		WHERE t.hash=$1 AND t.revoked_at IS NULL AND u.disabled = FALSE`, hashSecret(secret)), &id, &exp, &last))
 	if err != nil {
-		return nil, errs.ErrUnauthenticated
+		return nil, lookupErr(err)
 	}
 	if !exp.IsZero() && time.Now().After(exp.Time) {
 		return nil, errs.ErrUnauthenticated
@@ -262,9 +262,19 @@ func (s *Service) TokenPrincipal(ctx context.Context, secret string) (*Principal
 		})
 	}
 	if u.Roles, err = s.roles(ctx, u.ID); err != nil {
-		return nil, errs.ErrUnauthenticated
+		return nil, lookupErr(err)
 	}
 	return &Principal{User: u, TokenID: id}, nil
+}
+
+// lookupErr is the error of a failed session or token lookup: a database
+// that cannot answer is errs.ErrUnavailable (503), so that an outage is not
+// mistaken for "sign in first"; anything else means no valid credential.
+func lookupErr(err error) error {
+	if db.IsUnavailable(err) {
+		return db.Check(err)
+	}
+	return errs.ErrUnauthenticated
 }
 
 // withLeading scans the columns before a user's columns into lead, so that a

@@ -41,7 +41,7 @@ func (s *Service) ValidateInput(ctx context.Context, in EntryInput) error {
 	var fs errs.Fields
 	c := s.newChecker()
 	c.check(ctx, &in, "", "", &fs)
-	return fs.Err()
+	return c.result(fs)
 }
 
 // checker validates inputs, remembering the bodies and codes it looked up
@@ -51,6 +51,26 @@ type checker struct {
 	bodies map[int64]*org.Body
 	byCode map[string]*org.Body
 	codes  map[string]bool
+	// failed is the first storage failure of a lookup: a body that could
+	// not be read is not a body that does not exist, so the input is then
+	// not judged at all (503, never "the provider does not exist").
+	failed error
+}
+
+// fail keeps a lookup's error unless it only says "not found".
+func (c *checker) fail(err error) {
+	if err != nil && c.failed == nil && errs.KindOf(err) != errs.KindNotFound {
+		c.failed = db.Check(err)
+	}
+}
+
+// result is the outcome of the checks: the storage failure if a lookup
+// failed, else the field errors (nil when none).
+func (c *checker) result(fs errs.Fields) error {
+	if c.failed != nil {
+		return c.failed
+	}
+	return fs.Err()
 }
 
 func (s *Service) newChecker() *checker {
@@ -64,6 +84,8 @@ func (c *checker) body(ctx context.Context, id int64) *org.Body {
 	var bp *org.Body
 	if b, err := c.s.orgs.Body(ctx, id); err == nil {
 		bp = &b
+	} else {
+		c.fail(err)
 	}
 	c.bodies[id] = bp
 	return bp
@@ -81,6 +103,8 @@ func (c *checker) bodyByCode(ctx context.Context, code string) *org.Body {
 				break
 			}
 		}
+	} else {
+		c.fail(err)
 	}
 	c.byCode[code] = bp
 	return bp
@@ -106,7 +130,10 @@ func (c *checker) exists(ctx context.Context, codes []string) map[string]bool {
 					c.codes[code] = true
 				}
 			}
+			c.fail(rows.Err())
 			rows.Close()
+		} else {
+			c.fail(err)
 		}
 	}
 	return c.codes

@@ -79,7 +79,7 @@ func (s *Service) create(ctx context.Context, p *auth.Principal, ins []EntryInpu
 		}
 		bodies[i] = b
 	}
-	if err := fs.Err(); err != nil {
+	if err := c.result(fs); err != nil {
 		return nil, err
 	}
 	now := dbTime(s.clock())
@@ -172,11 +172,12 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, in En
 	if in.ProviderID == 0 && in.ProviderCode == "" {
 		in.ProviderID = cur.ProviderID
 	}
-	s.newChecker().check(ctx, &in, "", cur.Code, &fs)
+	c := s.newChecker()
+	c.check(ctx, &in, "", cur.Code, &fs)
 	if in.ProviderID != cur.ProviderID && !fs.Has("provider_id") && !fs.Has("provider_code") {
 		fs.Add("provider_id", "catalog.provider_fixed", "目录的提供方不能更改", "an entry's provider cannot change")
 	}
-	if err := fs.Err(); err != nil {
+	if err := c.result(fs); err != nil {
 		return Entry{}, err
 	}
 	now := dbTime(s.clock())
@@ -362,8 +363,9 @@ func (s *Service) submit(w *db.Tx, p *auth.Principal, e entryRow, note string, n
 	}
 	in := EntryInput{Content: v.Content, ProviderID: e.provider}
 	var fs errs.Fields
-	s.newChecker().check(w.Ctx, &in, "", e.code, &fs)
-	if err := fs.Err(); err != nil {
+	c := s.newChecker()
+	c.check(w.Ctx, &in, "", e.code, &fs)
+	if err := c.result(fs); err != nil {
 		return err
 	}
 	_, name := actor(p)

@@ -144,6 +144,9 @@ type Authenticator struct {
 	// X-Forwarded-For read, from the right, to the first address outside
 	// them: the address that the trusted proxies saw connect.
 	TrustedProxies []netip.Prefix
+	// Unavailable answers a request when the database cannot be reached
+	// (503); PlainUnavailable when nil.
+	Unavailable func(w http.ResponseWriter, r *http.Request)
 	// OnDone, when set, is told of every finished request (for metrics);
 	// r.Pattern holds the matched route.
 	OnDone func(r *http.Request, status int, d time.Duration)
@@ -161,15 +164,37 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", ri.id)
 		ctx := context.WithValue(r.Context(), infoKey{}, ri)
+		if !LongRunning(r) {
+			// Every database call of the request ends by then, so an
+			// unreachable database fails the request within seconds.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, RequestTimeout)
+			defer cancel()
+		}
 		var p *auth.Principal
+		var lookupErr error
+		lctx, lcancel := context.WithTimeout(ctx, LookupTimeout)
 		if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-			var err error
-			if p, err = a.Auth.TokenPrincipal(ctx, strings.TrimPrefix(h, "Bearer ")); err != nil {
+			if p, lookupErr = a.Auth.TokenPrincipal(lctx, strings.TrimPrefix(h, "Bearer ")); lookupErr != nil {
 				p = nil
 				ri.pending.Detail = map[string]string{"credential": "invalid bearer token"}
 			}
 		} else if c, err := r.Cookie(SessionCookie); err == nil {
-			p, _ = a.Auth.Session(ctx, c.Value)
+			p, lookupErr = a.Auth.Session(lctx, c.Value)
+		}
+		lcancel()
+		if db.IsUnavailable(lookupErr) {
+			// The caller may well be signed in: the database cannot say.
+			// Answer 503, never "sign in first".
+			if a.Log != nil {
+				a.Log.Warn("credential lookup failed: database unavailable", "path", r.URL.Path, "request_id", ri.id, "err", lookupErr)
+			}
+			sw := &statusWriter{ResponseWriter: w, status: 200}
+			a.unavailable(sw, r.WithContext(ctx))
+			if a.OnDone != nil {
+				a.OnDone(r, sw.status, time.Since(start))
+			}
+			return
 		}
 		if p != nil {
 			ctx = auth.WithPrincipal(ctx, p)
@@ -190,6 +215,51 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 				"user", user, "ip", ri.ip, "request_id", ri.id)
 		}
 	})
+}
+
+// Deadlines of a request's database work. RequestTimeout bounds every
+// request but the long-running ones (uploads, exports, verification,
+// index rebuilds), which keep the store's own per-call deadlines;
+// LookupTimeout bounds the session or token lookup that precedes
+// everything; AuditTimeout bounds writing a request's audit record after
+// its answer is ready.
+var (
+	RequestTimeout = 10 * time.Second
+	LookupTimeout  = 3 * time.Second
+	AuditTimeout   = 5 * time.Second
+)
+
+// LongRunning reports requests that may rightly take longer than
+// RequestTimeout: uploads (import, batch), exports, the audit log's
+// verification and index rebuilds.
+func LongRunning(r *http.Request) bool {
+	p := r.URL.Path
+	for _, s := range []string{"/import", "/export", "/batch", "/verify", "/rebuild"} {
+		if strings.HasSuffix(p, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *Authenticator) unavailable(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", "5")
+	if a.Unavailable != nil {
+		a.Unavailable(w, r)
+		return
+	}
+	PlainUnavailable(w, r)
+}
+
+// PlainUnavailable answers 503 in plain text, in both languages.
+func PlainUnavailable(w http.ResponseWriter, r *http.Request) {
+	http.Error(w, "503 服务暂时不可用（数据库无法访问），请稍后再试 / the service is unavailable right now (the database cannot be reached); try again shortly", http.StatusServiceUnavailable)
+}
+
+// auditCtx is the context of writing a finished request's audit record: it
+// outlives the request's cancellation, but not by more than AuditTimeout.
+func auditCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), AuditTimeout)
 }
 
 // Audited returns ctx in which the first write transaction of the request
@@ -262,7 +332,9 @@ func (a *Authenticator) Record(ctx context.Context, action string, status int) {
 		return
 	}
 	a.fillActor(ctx, &e)
-	if err := a.Audit.Deliver(context.WithoutCancel(ctx), origin, e); err != nil && a.Log != nil {
+	actx, cancel := auditCtx(ctx)
+	defer cancel()
+	if err := a.Audit.Deliver(actx, origin, e); err != nil && a.Log != nil {
 		// The intent stays in the outbox; the drainer appends it.
 		a.Log.Error("audit delivery failed", "action", e.Action, "request_id", e.RequestID, "origin", origin, "err", err)
 	}
@@ -287,7 +359,9 @@ func (a *Authenticator) fillActor(ctx context.Context, e *audit.Entry) {
 // logged loudly (the change itself has already been committed).
 func (a *Authenticator) Append(ctx context.Context, e audit.Entry) {
 	a.fillActor(ctx, &e)
-	if _, err := a.Audit.Append(context.WithoutCancel(ctx), e); err != nil && a.Log != nil {
+	actx, cancel := auditCtx(ctx)
+	defer cancel()
+	if _, err := a.Audit.Append(actx, e); err != nil && a.Log != nil {
 		a.Log.Error("audit append failed", "action", e.Action, "request_id", e.RequestID, "err", err)
 	}
 }

@@ -35,17 +35,17 @@ var Version = "0.1.0-dev"
 
 // Config is the platform's configuration (flags and XIANGYUN_* variables).
 type Config struct {
-	Addr          string       // listen address
-	DB            string       // sqlite:DIR or postgres://…
-	DataDir       string       // files: search index, audit signing key, uploads
-	AuditKeyFile  string       // Ed25519 note key for signed tree heads; default DataDir/audit.key
-	Brand         string       // platform name in the console header
-	SecureCookies bool         // set the Secure flag on cookies (behind TLS)
+	Addr          string // listen address
+	DB            string // sqlite:DIR or postgres://…
+	DataDir       string // files: search index, audit signing key, uploads
+	AuditKeyFile  string // Ed25519 note key for signed tree heads; default DataDir/audit.key
+	Brand         string // platform name in the console header
+	SecureCookies bool   // set the Secure flag on cookies (behind TLS)
 	// TrustedProxies are the networks of reverse proxies whose
 	// X-Forwarded-For is believed (see httpx.ClientAddr); empty = none.
 	TrustedProxies []netip.Prefix
-	TrustProxy     bool // alias kept for old configurations: trust a proxy on loopback
-	AuthPolicy    *auth.Policy // login throttling and sessions; nil = auth.DefaultPolicy
+	TrustProxy     bool         // alias kept for old configurations: trust a proxy on loopback
+	AuthPolicy     *auth.Policy // login throttling and sessions; nil = auth.DefaultPolicy
 }
 
 // Defaults fills empty fields.
@@ -149,9 +149,19 @@ func (s *Server) buildHandler() error {
 		return api.SessionCookie(tok, s.Config.SecureCookies, auth.DefaultPolicy.SessionMax)
 	}
 	s.API = api.New(mux, api.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version})
-	if _, err := web.New(mux, web.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, Log: s.Log,
-		Brand: s.Config.Brand, Login: s.API.Login, Cookie: cookie, Version: Version, Started: time.Now()}); err != nil {
+	console, err := web.New(mux, web.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, Log: s.Log,
+		Brand: s.Config.Brand, Login: s.API.Login, Cookie: cookie, Version: Version, Started: time.Now()})
+	if err != nil {
 		return err
+	}
+	// When the session lookup itself finds the database unreachable, the
+	// caller gets a 503 in the form it reads: a problem or a console page.
+	s.Authn.Unavailable = func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			api.WriteProblem(w, api.UnavailableProblem())
+			return
+		}
+		console.Unavailable(w, r)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), reqCount, reqTime)

@@ -26,6 +26,8 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		if errs.KindOf(err) == errs.KindTooMany {
 			status = http.StatusTooManyRequests
 		}
+		// A database outage is not a wrong password: fail() marks the form
+		// and render answers 503.
 		c.render(w, r, status, "login", pg)
 		return
 	}
