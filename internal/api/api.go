@@ -7,6 +7,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -232,7 +233,15 @@ func op[I, O any](a *API, method, path, action string, perm auth.Permission, sum
 	}}
 	huma.Register(a.h, o, func(ctx context.Context, in *I) (*O, error) {
 		out, err := h(ctx, in)
+		var hdr http.Header
+		if he, ok := err.(huma.HeadersError); ok {
+			// A handler's own headers (Retry-After) survive the mapping.
+			hdr, err = he.GetHeaders(), errors.Unwrap(err)
+		}
 		if pr, ok := a.problem(ctx, err).(*Problem); ok {
+			if hdr != nil {
+				return out, huma.ErrorWithHeaders(pr, hdr)
+			}
 			if pr.Status == http.StatusServiceUnavailable {
 				return out, huma.ErrorWithHeaders(pr, http.Header{"Retry-After": {"5"}})
 			}

@@ -170,6 +170,13 @@ func (a *API) catalogIORoutes() {
 	op(a, http.MethodPost, "/catalog/import", "catalog.import", auth.PermCatalogEdit,
 		"Import catalog entries from an XLSX or CSV file",
 		func(ctx context.Context, in *catalogImportIn) (*catalogImportOut, error) {
+			// A slot first, before a byte of the upload is read.
+			release, err := catalogio.Imports.Begin(ctx, catalogio.ImportWait)
+			if err != nil {
+				httpx.Note(ctx, "catalog", "busy", "true")
+				return nil, huma.ErrorWithHeaders(err, http.Header{"Retry-After": {strconv.Itoa(catalogio.RetryAfter)}})
+			}
+			defer release()
 			file, name, err := uploadedFile(in.req, in.w, "file", MaxImportBytes)
 			if err != nil {
 				httpx.Note(ctx, "catalog", "dry_run", strconv.FormatBool(in.DryRun))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 
 	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
+	"xiangyun/internal/catalogio"
 	"xiangyun/internal/db/dbtest"
 	"xiangyun/internal/org"
 	"xiangyun/internal/server"
@@ -715,4 +717,57 @@ func (e *env) auditExport(c *http.Client, path string) []auditRec {
 		out = append(out, auditRec{row.Cell(2), row.Cell(3), row.Cell(5), tm})
 	}
 	return out
+}
+
+// TestImportsBounded: while every import slot is taken, an import through
+// the API or the console is answered at once with 429, Retry-After and a
+// bilingual message, before its upload is read.
+func TestImportsBounded(t *testing.T) {
+	e := newEnv(t, "sqlite:"+t.TempDir())
+	cdo := e.client(auth.RoleChiefDataOfficer)
+	var releases []func()
+	for {
+		rel, err := catalogio.Imports.Begin(context.Background(), 0)
+		if err != nil {
+			break
+		}
+		releases = append(releases, rel)
+	}
+	if len(releases) == 0 {
+		t.Fatal("no import slot")
+	}
+	upload := func(path string) (*http.Response, []byte, time.Duration) {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		fw, _ := mw.CreateFormFile("file", "catalog.csv")
+		_, _ = fw.Write([]byte("序号,信息资源名称\n"))
+		_ = mw.Close()
+		req, _ := http.NewRequest("POST", e.ts.URL+path, &b)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		start := time.Now()
+		res, err := cdo.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		return res, body, time.Since(start)
+	}
+	for _, path := range []string{"/api/v1/catalog/import", "/catalog/import"} {
+		res, body, took := upload(path)
+		if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" || took > 5*time.Second {
+			t.Errorf("%s while busy: %d, Retry-After %q, after %v", path, res.StatusCode, res.Header.Get("Retry-After"), took)
+		}
+		if !strings.Contains(string(body), "导入已达上限") || (strings.HasPrefix(path, "/api/") && !strings.Contains(string(body), "too many imports")) {
+			t.Errorf("%s while busy: %.300s", path, body)
+		}
+	}
+	for _, rel := range releases {
+		rel()
+	}
+	for _, path := range []string{"/api/v1/catalog/import", "/catalog/import"} {
+		if res, body, _ := upload(path); res.StatusCode == http.StatusTooManyRequests {
+			t.Errorf("%s with free slots: %d %.300s", path, res.StatusCode, body)
+		}
+	}
 }

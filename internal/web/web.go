@@ -61,12 +61,7 @@ func New(mux *http.ServeMux, d Deps) (*Console, error) {
 	if err := c.parse(); err != nil {
 		return nil, err
 	}
-	static, _ := fs.Sub(assets, "static")
-	fileServer := http.FileServerFS(static)
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		fileServer.ServeHTTP(w, r)
-	})))
+	mux.HandleFunc("GET /static/", serveStatic)
 	c.routes()
 	// Any other address is a console page that does not exist: say so in
 	// the console, not with a bare "404 page not found". The API keeps its
