@@ -17,6 +17,7 @@ import (
 	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
 	"xiangyun/internal/catalog"
+	"xiangyun/internal/catalogio"
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/httpx"
@@ -33,6 +34,9 @@ type Deps struct {
 	Table        *httpx.Table
 	SecureCookie bool
 	Version      string
+	// Imports bounds concurrent catalog imports, shared with the console;
+	// catalogio.Imports when nil.
+	Imports *catalogio.Limiter
 }
 
 // API registers operations on a huma API.

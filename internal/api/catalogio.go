@@ -171,7 +171,7 @@ func (a *API) catalogIORoutes() {
 		"Import catalog entries from an XLSX or CSV file",
 		func(ctx context.Context, in *catalogImportIn) (*catalogImportOut, error) {
 			// A slot first, before a byte of the upload is read.
-			release, err := catalogio.Imports.Begin(ctx, catalogio.ImportWait)
+			release, err := a.imports().Begin(ctx, catalogio.ImportWait)
 			if err != nil {
 				httpx.Note(ctx, "catalog", "busy", "true")
 				return nil, huma.ErrorWithHeaders(err, http.Header{"Retry-After": {strconv.Itoa(catalogio.RetryAfter)}})
@@ -235,6 +235,13 @@ func (a *API) catalogIORoutes() {
 				}
 			}}, nil
 		})
+}
+
+func (a *API) imports() *catalogio.Limiter {
+	if a.Imports != nil {
+		return a.Imports
+	}
+	return catalogio.Imports
 }
 
 // lazyWriter sends the headers on the first write, so that an error before

@@ -17,8 +17,9 @@ type Limiter struct{ slots chan struct{} }
 // NewLimiter allows n imports at once.
 func NewLimiter(n int) *Limiter { return &Limiter{slots: make(chan struct{}, max(n, 1))} }
 
-// Imports is the process's import limiter, shared by the API and the
-// console: two at once on the two cores the platform is sized for.
+// Imports is the default limiter, for callers not given one: two at once
+// on the two cores the platform is sized for. The server gives the API and
+// the console one limiter of its own, sized for its database.
 var Imports = NewLimiter(2)
 
 // ImportWait is how long a request waits for a free slot before it is

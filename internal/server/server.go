@@ -24,6 +24,7 @@ import (
 	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
 	"xiangyun/internal/catalog"
+	"xiangyun/internal/catalogio"
 	"xiangyun/internal/db"
 	"xiangyun/internal/httpx"
 	"xiangyun/internal/org"
@@ -88,6 +89,7 @@ type Server struct {
 	Authn   *httpx.Authenticator
 	Routes  *httpx.Table
 	API     *api.API
+	Imports *catalogio.Limiter // concurrent catalog imports (API and console)
 	Handler http.Handler
 
 	unlock func() // releases the data directory
@@ -153,8 +155,14 @@ func (s *Server) buildHandler() error {
 	cookie := func(tok string) http.Cookie {
 		return api.SessionCookie(tok, s.Config.SecureCookies, s.Auth.Policy().SessionMax)
 	}
-	s.API = api.New(mux, api.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version})
-	console, err := web.New(mux, web.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, Log: s.Log,
+	// One import at a time on SQLite: a second one would only wait for
+	// the single writer (and time out) while holding its file in memory.
+	s.Imports = catalogio.NewLimiter(2)
+	if s.Control.Dialect == db.SQLite {
+		s.Imports = catalogio.NewLimiter(1)
+	}
+	s.API = api.New(mux, api.Deps{Imports: s.Imports, Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version})
+	console, err := web.New(mux, web.Deps{Imports: s.Imports, Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, Log: s.Log,
 		Brand: s.Config.Brand, Login: s.API.Login, Cookie: cookie, Version: Version, Started: time.Now()})
 	if err != nil {
 		return err

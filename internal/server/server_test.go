@@ -18,7 +18,6 @@ import (
 
 	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
-	"xiangyun/internal/catalogio"
 	"xiangyun/internal/db/dbtest"
 	"xiangyun/internal/org"
 	"xiangyun/internal/server"
@@ -727,7 +726,7 @@ func TestImportsBounded(t *testing.T) {
 	cdo := e.client(auth.RoleChiefDataOfficer)
 	var releases []func()
 	for {
-		rel, err := catalogio.Imports.Begin(context.Background(), 0)
+		rel, err := e.s.Imports.Begin(context.Background(), 0)
 		if err != nil {
 			break
 		}

@@ -51,7 +51,11 @@ func (c *Console) catalogImport(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	// A slot first, before a byte of the upload is read: the API and the
 	// console share the limit.
-	release, err := catalogio.Imports.Begin(ctx, catalogio.ImportWait)
+	imports := c.Imports
+	if imports == nil {
+		imports = catalogio.Imports
+	}
+	release, err := imports.Begin(ctx, catalogio.ImportWait)
 	if err != nil {
 		w.Header().Set("Retry-After", strconv.Itoa(catalogio.RetryAfter))
 		pg.Error, status = (&Form{Errors: map[string]string{}}).fail(err, lang), http.StatusTooManyRequests

@@ -20,6 +20,7 @@ import (
 	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
 	"xiangyun/internal/catalog"
+	"xiangyun/internal/catalogio"
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/httpx"
@@ -43,6 +44,9 @@ type Deps struct {
 	Cookie  func(token string) http.Cookie
 	Version string
 	Started time.Time
+	// Imports bounds concurrent catalog imports, shared with the API;
+	// catalogio.Imports when nil.
+	Imports *catalogio.Limiter
 }
 
 // Console serves the staff pages.
