@@ -170,8 +170,12 @@ func TestDatabaseUnreachable(t *testing.T) {
 			if c.bearer != "" {
 				req.Header.Set("Authorization", "Bearer "+c.bearer)
 			}
+			// The client gives up after 20 s, so that the test ends even
+			// when the server hangs (as it did before deadlines).
+			cl := *c.client
+			cl.Timeout = 20 * time.Second
 			start := time.Now()
-			res, err := c.client.Do(req)
+			res, err := cl.Do(req)
 			took := time.Since(start)
 			if err != nil {
 				t.Errorf("%s: %v", c.name, err)
