@@ -11,6 +11,7 @@ import (
 	"github.com/mozillazg/go-pinyin"
 
 	"xiangyun/internal/auth"
+	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/org"
 	"xiangyun/internal/search"
@@ -127,13 +128,71 @@ func sortName(name string) string {
 	return strings.Join(pinyin.LazyPinyin(name, pinyinArgs), " ") + "\x00" + name
 }
 
-// reindex updates the documents of entries after a committed change. A
-// failure is logged, not returned: the change is committed, and the index
-// is repaired by a rebuild.
-func (s *Service) reindex(ctx context.Context, ids ...int64) {
+// The index follows the database through a durable change sequence:
+// every write transaction that changes entries takes the next number from
+// change_counter (an UPDATE … RETURNING, whose row lock is held until
+// commit, so that sequence order is commit order on PostgreSQL too) and
+// stamps it on the entries' change_seq. The index stores the last
+// sequence number it has applied (its mark, in the same bleve batch as
+// the documents) and catches up with the entries above it at start-up
+// and every catchUpInterval. After a commit, the change is also applied
+// at once (AfterCommit) for freshness; a crash in between loses nothing,
+// because the mark only moves when the catch-up has applied the rows.
+
+// catchUpInterval is how often the index applies changes it has not seen
+// (those of other nodes, or of hooks that failed).
+var catchUpInterval = 2 * time.Second
+
+// changed records in w that entries changed and updates their index
+// documents after the commit. Every write of catalog entries calls it
+// once, at the end of its transaction.
+func (s *Service) changed(w *db.Tx, ids ...int64) error {
+	seq, err := s.stamp(w, ids)
+	if err != nil {
+		return err
+	}
+	ctx := context.WithoutCancel(w.Ctx)
+	w.AfterCommit(func() { s.reindex(ctx, seq, ids...) })
+	return nil
+}
+
+// changedNew is changed for entries just created, whose documents are
+// built from the entries in memory (es is filled in when the hook runs).
+func (s *Service) changedNew(w *db.Tx, es []Entry) error {
+	ids := make([]int64, len(es))
+	for i := range es {
+		ids[i] = es[i].ID
+	}
+	seq, err := s.stamp(w, ids)
+	if err != nil {
+		return err
+	}
+	w.AfterCommit(func() { s.indexEntries(seq, es) })
+	return nil
+}
+
+// stamp takes the next change sequence number and stamps it on ids.
+func (s *Service) stamp(w *db.Tx, ids []int64) (int64, error) {
+	var seq int64
+	if err := w.QueryRow(`UPDATE change_counter SET v = v + 1 WHERE name = 'catalog' RETURNING v`).Scan(&seq); err != nil {
+		return 0, err
+	}
+	for start := 0; start < len(ids); start += 500 {
+		q, args := db.InList(`UPDATE entries SET change_seq = ? WHERE id IN `, ids[start:min(start+500, len(ids))])
+		q = strings.Replace(q, "?", "$"+strconv.Itoa(len(args)+1), 1)
+		if err := w.Run(q, append(args, seq)...); err != nil {
+			return 0, err
+		}
+	}
+	return seq, nil
+}
+
+// reindex updates the documents of entries after change seq committed.
+// A failure is logged, not returned: the change is committed, and the
+// next catch-up applies it.
+func (s *Service) reindex(ctx context.Context, seq int64, ids ...int64) {
 	s.ixMu.Lock()
 	defer s.ixMu.Unlock()
-	ctx = context.WithoutCancel(ctx)
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
 		es, err := s.loadEntries(ctx, s.db.R, chunk, true, nil)
@@ -145,14 +204,15 @@ func (s *Service) reindex(ctx context.Context, ids ...int64) {
 			err = s.ix.Upsert(docs...)
 		}
 		if err != nil {
-			s.log.Error("catalog: index update failed; run xiangyun index rebuild", "err", err)
+			s.log.Error("catalog: index update failed; the next catch-up retries it", "err", err)
 			return
 		}
 	}
+	s.appliedLocked(seq)
 }
 
-// indexEntries indexes entries built in memory (after CreateMany).
-func (s *Service) indexEntries(es []Entry) {
+// indexEntries indexes entries built in memory (after create).
+func (s *Service) indexEntries(seq int64, es []Entry) {
 	s.ixMu.Lock()
 	defer s.ixMu.Unlock()
 	for start := 0; start < len(es); start += 1000 {
@@ -162,10 +222,169 @@ func (s *Service) indexEntries(es []Entry) {
 			docs[i] = doc(&chunk[i])
 		}
 		if err := s.ix.Upsert(docs...); err != nil {
-			s.log.Error("catalog: index update failed; run xiangyun index rebuild", "err", err)
+			s.log.Error("catalog: index update failed; the next catch-up retries it", "err", err)
 			return
 		}
 	}
+	s.appliedLocked(seq)
+}
+
+// appliedLocked remembers that change seq is in the index, so that the
+// catch-up need not load its entries again. The caller holds ixMu.
+func (s *Service) appliedLocked(seq int64) {
+	if mark, ok, _ := s.ix.Mark(); ok && uint64(seq) <= mark {
+		return
+	}
+	if s.applied == nil {
+		s.applied = make(map[int64]bool)
+	}
+	s.applied[seq] = true
+}
+
+// CatchUp applies to the index the changes above its mark, in sequence
+// order, and moves the mark. It runs at start-up and periodically; an
+// index without a mark waits for its rebuild.
+func (s *Service) CatchUp(ctx context.Context) error {
+	s.ixMu.Lock()
+	defer s.ixMu.Unlock()
+	mark, ok, err := s.ix.Mark()
+	if err != nil || !ok {
+		return err
+	}
+	lastSeq, lastID := int64(mark), int64(0)
+	const page = 500
+	for {
+		rows, err := s.db.R.QueryContext(ctx, `SELECT id, change_seq FROM entries
+			WHERE change_seq > $1 OR (change_seq = $1 AND id > $2) ORDER BY change_seq, id LIMIT `+strconv.Itoa(page), lastSeq, lastID)
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		n := 0
+		for rows.Next() {
+			var id, seq int64
+			if err := rows.Scan(&id, &seq); err != nil {
+				rows.Close()
+				return err
+			}
+			n++
+			lastSeq, lastID = seq, id
+			if !s.applied[seq] {
+				ids = append(ids, id)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if n == 0 {
+			break
+		}
+		// A full page may end inside a change: only the changes before
+		// its last one are complete.
+		upTo := lastSeq
+		if n == page {
+			upTo--
+		}
+		es, err := s.loadEntries(ctx, s.db.R, ids, true, nil)
+		if err != nil {
+			return err
+		}
+		docs := make([]search.Doc, len(es))
+		for i := range es {
+			docs[i] = doc(&es[i])
+		}
+		if err := s.ix.UpsertMark(uint64(max(upTo, int64(mark))), docs...); err != nil {
+			return err
+		}
+		if n < page {
+			break
+		}
+	}
+	if mark, _, _ = s.ix.Mark(); len(s.applied) > 0 {
+		for seq := range s.applied {
+			if uint64(seq) <= mark {
+				delete(s.applied, seq)
+			}
+		}
+	}
+	return nil
+}
+
+// openIndex brings the index up to date at start-up: an index without a
+// mark (new, recreated after a schema change, or older than the change
+// sequence) is rebuilt in the background, searches meanwhile seeing its
+// old contents; one with a mark catches up now. Then the periodic
+// catch-up starts.
+func (s *Service) openIndex(ctx context.Context) error {
+	_, ok, err := s.ix.Mark()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		var n int
+		if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM entries`).Scan(&n); err != nil {
+			return err
+		}
+		docs, err := s.ix.Count()
+		if err != nil {
+			return err
+		}
+		if n == 0 && docs == 0 {
+			seq, err := s.changeSeq(ctx)
+			if err == nil {
+				err = s.ix.UpsertMark(uint64(seq))
+			}
+			if err != nil {
+				return err
+			}
+		} else if _, err := s.StartRebuild(); err != nil {
+			return err
+		}
+	} else if err := s.CatchUp(ctx); err != nil {
+		return err
+	}
+	s.bg.Add(1)
+	go s.catchUpLoop()
+	return nil
+}
+
+// catchUpLoop runs CatchUp every catchUpInterval until the service closes.
+func (s *Service) catchUpLoop() {
+	defer s.bg.Done()
+	t := time.NewTicker(catchUpInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.bgCtx.Done():
+			return
+		case <-t.C:
+			if err := s.CatchUp(s.bgCtx); err != nil && s.bgCtx.Err() == nil {
+				s.log.Warn("catalog: index catch-up failed", "err", err)
+			}
+		}
+	}
+}
+
+// changeSeq returns the last change sequence number committed.
+func (s *Service) changeSeq(ctx context.Context) (int64, error) {
+	var v int64
+	err := s.db.R.QueryRowContext(ctx, `SELECT v FROM change_counter WHERE name = 'catalog'`).Scan(&v)
+	return v, err
+}
+
+// IndexReady reports whether the search index can answer searches: it is
+// open and has been built (an index being built for the first time, or
+// after a schema change, cannot).
+func (s *Service) IndexReady() error {
+	_, ok, err := s.ix.Mark()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errs.New(errs.KindUnavailable, "catalog.index_building", "检索索引正在建立", "the search index is being built")
+	}
+	return nil
 }
 
 // searchQuery translates q for the index, adding p's visibility filter.
@@ -527,8 +746,14 @@ func (s *Service) runRebuild(ctx context.Context, progress func(done, total int)
 	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM entries`).Scan(&total); err != nil {
 		return err
 	}
+	// Changes after this sequence number may be missed by the scan; the
+	// catch-up applies them to the new index.
+	seq, err := s.changeSeq(ctx)
+	if err != nil {
+		return err
+	}
 	s.setProgress(0, total, progress)
-	return s.ix.Rebuild(func(yield func(search.Doc) error) error {
+	return s.ix.RebuildMark(uint64(seq), func(yield func(search.Doc) error) error {
 		nm := s.names()
 		done, last := 0, int64(0)
 		for {

@@ -159,12 +159,17 @@ type generation struct {
 
 	cacheMu sync.Mutex
 	cache   map[cacheKey]*textHits
+
+	mark    uint64 // the caller's mark stored with the documents (see SetMark)
+	hasMark bool
 }
 
-// change is an Upsert or Delete made while a Rebuild runs.
+// change is an Upsert, Delete or SetMark made while a Rebuild runs.
 type change struct {
-	docs []prepared
-	ids  []string
+	docs    []prepared
+	ids     []string
+	mark    uint64 // with setMark: the new mark, stored in the same bleve batch
+	setMark bool
 }
 
 // prepared is a Doc converted for bleve and the columns.
@@ -177,6 +182,7 @@ const (
 	currentFile    = "CURRENT"
 	subPrefix      = "idx-"
 	fingerprintKey = "xiangyun.search.fingerprint"
+	markKey        = "xiangyun.search.mark"
 	batchSize      = 1000
 )
 
@@ -325,6 +331,14 @@ func (ix *Index) create(sub string) (*generation, error) {
 // its keyword, sort and length fields.
 func (ix *Index) load(bi bleve.Index, sub string) (*generation, error) {
 	g := ix.newGeneration(bi, sub)
+	if m, err := bi.GetInternal([]byte(markKey)); err != nil {
+		return nil, err
+	} else if len(m) > 0 {
+		if g.mark, err = strconv.ParseUint(string(m), 10, 64); err != nil {
+			return nil, fmt.Errorf("search: bad mark %q: %w", m, err)
+		}
+		g.hasMark = true
+	}
 	snap, err := snapshot(bi)
 	if err != nil {
 		return nil, err
@@ -502,6 +516,42 @@ func (ix *Index) Upsert(docs ...Doc) error {
 	return ix.apply(ix.cur, change{docs: ps})
 }
 
+// UpsertMark is Upsert that also stores mark with the index, in the same
+// bleve batch, so that after a crash the documents and the mark are
+// either both there or both missing. The caller uses the mark to record
+// how far the index has caught up with its source (e.g. a change
+// sequence); see Mark. A mark lower than the stored one is ignored.
+func (ix *Index) UpsertMark(mark uint64, docs ...Doc) error {
+	ps := make([]prepared, len(docs))
+	for i, d := range docs {
+		var err error
+		if ps[i], err = ix.prepare(d); err != nil {
+			return err
+		}
+	}
+	ix.wmu.Lock()
+	defer ix.wmu.Unlock()
+	if ix.closed {
+		return ErrClosed
+	}
+	c := change{docs: ps, mark: mark, setMark: true}
+	if ix.log != nil {
+		*ix.log = append(*ix.log, c)
+	}
+	return ix.apply(ix.cur, c)
+}
+
+// Mark returns the mark stored by UpsertMark or RebuildMark, and false
+// if none was ever stored (a new, recreated or older index).
+func (ix *Index) Mark() (uint64, bool, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.closed {
+		return 0, false, ErrClosed
+	}
+	return ix.cur.mark, ix.cur.hasMark, nil
+}
+
 // Delete removes documents by ID; unknown IDs are ignored.
 func (ix *Index) Delete(ids ...string) error {
 	ix.wmu.Lock()
@@ -542,10 +592,24 @@ func (ix *Index) apply(g *generation, c change) error {
 			b.Reset()
 		}
 	}
+	// The mark goes with the last batch of the change: persisted after
+	// (or with) the documents it stands for, never before.
+	setMark := c.setMark && (!g.hasMark || c.mark > g.mark)
+	if setMark {
+		b.SetInternal([]byte(markKey), []byte(strconv.FormatUint(c.mark, 10)))
+	}
 	if b.Size() == 0 {
 		return nil
 	}
-	return g.bi.Batch(b)
+	if err := g.bi.Batch(b); err != nil {
+		return err
+	}
+	if setMark {
+		ix.mu.Lock()
+		g.mark, g.hasMark = c.mark, true
+		ix.mu.Unlock()
+	}
+	return nil
 }
 
 // Fields are indexed only: nothing is stored (but bleve's _id), and
@@ -685,6 +749,17 @@ func (ix *Index) SizeBytes() (int64, error) {
 // rebuild are applied to both. If feed or yield fail, the live index is
 // left as it was. Only one Rebuild may run at a time.
 func (ix *Index) Rebuild(feed func(yield func(Doc) error) error) error {
+	return ix.rebuild(feed, nil)
+}
+
+// RebuildMark is Rebuild that stores mark with the new index (see
+// UpsertMark); marks stored by UpsertMark during the rebuild that are
+// higher win.
+func (ix *Index) RebuildMark(mark uint64, feed func(yield func(Doc) error) error) error {
+	return ix.rebuild(feed, &mark)
+}
+
+func (ix *Index) rebuild(feed func(yield func(Doc) error) error, mark *uint64) error {
 	ix.wmu.Lock()
 	switch {
 	case ix.closed:
@@ -704,6 +779,9 @@ func (ix *Index) Rebuild(feed func(yield func(Doc) error) error) error {
 	g, err := ix.create(sub)
 	if err == nil {
 		err = ix.fill(g, feed)
+	}
+	if err == nil && mark != nil {
+		err = ix.apply(g, change{mark: *mark, setMark: true})
 	}
 
 	ix.wmu.Lock()
