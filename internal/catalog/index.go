@@ -74,12 +74,18 @@ type SearchResult struct {
 
 // doc builds the index document of an entry.
 func doc(e *Entry) search.Doc {
+	// Data items by their Chinese and English names (JSZH, gmsfhm); the
+	// analysis lower-cases, so the English names match in any case.
 	var items strings.Builder
 	for i, it := range e.Items {
 		if i > 0 {
 			items.WriteByte(' ')
 		}
 		items.WriteString(it.Name)
+		if it.EnName != "" {
+			items.WriteByte(' ')
+			items.WriteString(it.EnName)
+		}
 	}
 	class := []string{}
 	if e.Class != "" {

@@ -416,3 +416,20 @@ func TestIndexCatchesUpAfterCrash(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchByItemEnglishName finds an entry by the English name of one of
+// its data items, in any case.
+func TestSearchByItemEnglishName(t *testing.T) {
+	eachDB(t, func(t *testing.T, f *fixture) {
+		in := f.input("police", "机动车驾驶人信息")
+		in.Items = append(in.Items, Item{Name: "驾驶证号", EnName: "JSZH", DataType: "C", Length: 18})
+		e := f.published(in)
+		f.published(f.input("police", "常住人口信息"))
+		for _, q := range []string{"JSZH", "jszh", "Jszh"} {
+			res, err := f.s.SearchIDs(f.ctx, f.p["market_cdo"], SearchQuery{Q: q})
+			if err != nil || res.Total != 1 || res.IDs[0] != strconv.FormatInt(e.ID, 10) {
+				t.Errorf("%s: %+v %v", q, res, err)
+			}
+		}
+	})
+}
