@@ -652,3 +652,47 @@ func TestAnalysis(t *testing.T) {
 		t.Errorf("长春: %v %v", full, initials)
 	}
 }
+
+// TestPhraseRanksFirst: where the query's words occur as a phrase (登记机关,
+// 企业登记), the document outranks those where they are scattered, even
+// when the scattered words are in the heavier, shorter name field.
+func TestPhraseRanksFirst(t *testing.T) {
+	ix, err := Open("", testSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	long := "本数据包括企业名称、统一社会信用代码、法定代表人、住所、经营范围、成立日期、营业期限、核准日期等内容，按日更新。"
+	var docs []Doc
+	for i, name := range []string{"机关事业单位人员登记信息", "机关团体登记情况", "党政机关车辆登记信息", "机关单位不动产登记信息",
+		"机关事业单位养老保险登记", "企业年度报告登记信息（机关填报）"} {
+		docs = append(docs, Doc{ID: fmt.Sprintf("s%d", i), Text: map[string]string{"name": name, "abstract": long}})
+	}
+	for i, name := range []string{"企业年度报告信息", "市场主体公示信息", "个体工商户信息"} {
+		docs = append(docs, Doc{ID: fmt.Sprintf("p%d", i), Text: map[string]string{"name": name,
+			"abstract": long + "由登记机关依法公示。" + long}})
+	}
+	docs = append(docs,
+		Doc{ID: "adj", Text: map[string]string{"name": "内资企业登记信息", "abstract": long}},
+		Doc{ID: "far", Text: map[string]string{"name": "企业职工失业登记信息", "abstract": long}},
+	)
+	if err := ix.Upsert(docs...); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ix.Search(context.Background(), Query{Q: "登记机关"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != 9 || len(res.IDs) < 3 {
+		t.Fatalf("登记机关: %d hits %v", res.Total, res.IDs)
+	}
+	if top := slices.Sorted(slices.Values(res.IDs[:3])); !slices.Equal(top, []string{"p0", "p1", "p2"}) {
+		t.Errorf("登记机关: the phrase matches are not first: %v", res.IDs)
+	}
+	for _, q := range []string{"企业登记", "企业 登记"} {
+		res, err = ix.Search(context.Background(), Query{Q: q})
+		if err != nil || len(res.IDs) < 2 || res.IDs[0] != "adj" {
+			t.Errorf("%s: the adjacent words are not first: %v %v", q, res.IDs, err)
+		}
+	}
+}
