@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -128,25 +127,36 @@ func (ix *Index) check(q Query) error {
 }
 
 // facetCounts counts the documents of base per value of a keyword
-// field, most frequent first (ties by value), at most size values.
+// field, most frequent first (ties by value), at most size values. The
+// size most frequent are selected with a heap: a field like the provider
+// has thousands of values, of which a page shows twenty.
 func facetCounts(cols *columns, base *roaring.Bitmap, field string, size int) []FacetCount {
-	out := []FacetCount{}
 	if base.IsEmpty() {
-		return out
+		return []FacetCount{}
 	}
 	k := cols.keyword[field]
-	for n, c := range k.count(base, cols.alive.GetCardinality()) {
-		if c > 0 {
-			out = append(out, FacetCount{Value: k.values[n], Count: int(c)})
+	var counts []uint64
+	if base == cols.alive || base.GetCardinality() == cols.alive.GetCardinality() {
+		// Everything: the value bitmaps hold live documents only.
+		counts = make([]uint64, len(k.values))
+		for n, bm := range k.docs {
+			counts[n] = bm.GetCardinality()
+		}
+	} else {
+		counts = k.count(base, cols.alive.GetCardinality())
+	}
+	top := topK[FacetCount]{k: size, less: func(a, b FacetCount) bool {
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		return a.Value < b.Value
+	}}
+	for n, c := range counts {
+		if c > 0 && (len(top.heap) < size || int(c) >= top.heap[0].Count) {
+			top.add(FacetCount{Value: k.values[n], Count: int(c)})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Count != out[j].Count {
-			return out[i].Count > out[j].Count
-		}
-		return out[i].Value < out[j].Value
-	})
-	return out[:min(size, len(out))]
+	return append([]FacetCount{}, top.sorted()...)
 }
 
 // page returns the first k ordinals of set in the requested order.

@@ -184,6 +184,9 @@ const (
 	fingerprintKey = "xiangyun.search.fingerprint"
 	markKey        = "xiangyun.search.mark"
 	batchSize      = 1000
+	// bulkChange: changes of more documents drop the sort orders rather
+	// than update them one document at a time.
+	bulkChange = 64
 )
 
 // Open opens the index in dir, creating dir and an empty index if
@@ -569,11 +572,18 @@ func (ix *Index) Delete(ids ...string) error {
 // change first, so that searches never see a document missing in them.
 func (ix *Index) apply(g *generation, c change) error {
 	ix.mu.Lock()
+	bulk := len(c.ids)+len(c.docs) > bulkChange
+	if bulk {
+		g.cols.setBulk(true)
+	}
 	for _, id := range c.ids {
 		g.cols.delete(id)
 	}
 	for _, p := range c.docs {
 		g.cols.set(p.doc.ID(), p.vals)
+	}
+	if bulk {
+		g.cols.setBulk(false)
 	}
 	ix.mu.Unlock()
 

@@ -696,3 +696,63 @@ func TestPhraseRanksFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestOrdersFollowSmallChanges: the sort orders kept up to date by small
+// changes equal those computed from scratch.
+func TestOrdersFollowSmallChanges(t *testing.T) {
+	ix, err := Open("", testSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	mk := func(i, v int) Doc {
+		return Doc{ID: fmt.Sprintf("d%03d", i), Text: map[string]string{"name": "文档"},
+			Sort: map[string]any{"views": v % 7, "name": fmt.Sprintf("n%02d", v%13)}}
+	}
+	var docs []Doc
+	for i := range 100 {
+		docs = append(docs, mk(i, i))
+	}
+	if err := ix.Upsert(docs...); err != nil { // bulk: no orders yet
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	sorts := []string{"views", "-views", "name", "-name", ""}
+	for _, s := range sorts {
+		ix.Search(ctx, Query{Sort: s, Limit: 5}) // compute the orders
+	}
+	for step := range 60 {
+		switch step % 3 {
+		case 0:
+			err = ix.Upsert(mk(step*7%120, step*5)) // changed or new
+		case 1:
+			err = ix.Delete(fmt.Sprintf("d%03d", step*11%100))
+		default:
+			err = ix.Upsert(mk(step, step+3), mk(step+1, step))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	cols := ix.cur.cols
+	for _, s := range sorts {
+		name, desc := strings.CutPrefix(s, "-")
+		ko := cols.order(name, desc)
+		for i, o := range ko.ords {
+			if ko.rank[o] != uint32(i) {
+				t.Fatalf("order %q: rank of %d is %d, at %d", s, o, ko.rank[o], i)
+			}
+		}
+		kept := slices.Clone(ko.ords)
+		delete(cols.orders, orderKey{name, desc})
+		fresh := cols.order(name, desc)
+		if !slices.Equal(kept, fresh.ords) {
+			t.Errorf("order %q: kept %v, fresh %v", s, kept[:10], fresh.ords[:10])
+		}
+		for i, o := range fresh.ords {
+			if fresh.rank[o] != uint32(i) {
+				t.Fatalf("order %q: bad rank", s)
+			}
+		}
+	}
+}
