@@ -168,6 +168,7 @@ type Service struct {
 	ix      *search.Index
 	ixMu    sync.Mutex     // serialises reload-and-upsert of index documents
 	applied map[int64]bool // change sequence numbers above the mark applied by AfterCommit hooks; guarded by ixMu
+	labels  labelCache     // body and region names for searches
 
 	rebuildMu sync.Mutex
 	rebuild   IndexStatus

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mozillazg/go-pinyin"
@@ -460,6 +461,7 @@ func (s *Service) Search(ctx context.Context, p *auth.Principal, q SearchQuery) 
 		}
 	}
 	nm := s.names()
+	nm.shared = &s.labels
 	es, err := s.loadEntries(ctx, s.db.R, ids, false, nm)
 	if err != nil {
 		return SearchResult{}, err
@@ -491,6 +493,95 @@ func (s *Service) Search(ctx context.Context, p *auth.Principal, q SearchQuery) 
 		out.Facets[name] = vals
 	}
 	return out, nil
+}
+
+// labelTTL is how long searches reuse the names of bodies and regions: a
+// renamed body shows its new name in search results within this time.
+var labelTTL = 30 * time.Second
+
+// labelCache holds body and region names across searches, so that a page
+// of results and its facets mostly need no lookups. It is emptied every
+// labelTTL. A nil *labelCache caches nothing.
+type labelCache struct {
+	mu      sync.RWMutex
+	since   time.Time
+	bodies  map[int64]org.Body
+	regions map[string]string
+}
+
+func (c *labelCache) body(id int64) (org.Body, bool) {
+	if c == nil {
+		return org.Body{}, false
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	b, ok := c.bodies[id]
+	return b, ok && time.Since(c.since) < labelTTL
+}
+
+func (c *labelCache) region(code string) (string, bool) {
+	if c == nil {
+		return "", false
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	r, ok := c.regions[code]
+	return r, ok && time.Since(c.since) < labelTTL
+}
+
+// expireLocked empties the cache when it is older than labelTTL.
+func (c *labelCache) expireLocked() {
+	if c.bodies == nil || time.Since(c.since) >= labelTTL {
+		c.since, c.bodies, c.regions = time.Now(), map[int64]org.Body{}, map[string]string{}
+	}
+}
+
+func (c *labelCache) putBodies(bs map[int64]org.Body) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.expireLocked()
+	for id, b := range bs {
+		if b.ID != 0 {
+			c.bodies[id] = b
+		}
+	}
+}
+
+func (c *labelCache) putRegions(rs map[string]string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.expireLocked()
+	for code, r := range rs {
+		if r != "" {
+			c.regions[code] = r
+		}
+	}
+}
+
+// padShape pads an IN list to the next power of two by repeating its last
+// value, so that lookups use a few statement texts (which the PostgreSQL
+// driver prepares once per connection) instead of one per list length.
+func padShape[T any](vals []T) []T {
+	n := len(vals)
+	if n <= 1 {
+		return vals
+	}
+	size := 1
+	for size < n {
+		size *= 2
+	}
+	out := make([]T, size)
+	copy(out, vals)
+	for i := n; i < size; i++ {
+		out[i] = vals[n-1]
+	}
+	return out
 }
 
 // facetValue labels a facet value.

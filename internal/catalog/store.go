@@ -179,11 +179,13 @@ func scanEntry(sc interface{ Scan(...any) error }) (Entry, error) {
 	return e, nil
 }
 
-// names caches provider and region names for one batch of entries.
+// names caches provider and region names for one batch of entries; with
+// shared set (searches), also across requests.
 type names struct {
 	s       *Service
 	bodies  map[int64]org.Body
 	regions map[string]string
+	shared  *labelCache
 }
 
 func (s *Service) names() *names {
@@ -193,7 +195,10 @@ func (s *Service) names() *names {
 func (n *names) body(ctx context.Context, id int64) org.Body {
 	b, ok := n.bodies[id]
 	if !ok {
-		b, _ = n.s.orgs.Body(ctx, id)
+		if b, ok = n.shared.body(id); !ok {
+			b, _ = n.s.orgs.Body(ctx, id)
+			n.shared.putBodies(map[int64]org.Body{id: b})
+		}
 		n.bodies[id] = b
 	}
 	return b
@@ -202,8 +207,11 @@ func (n *names) body(ctx context.Context, id int64) org.Body {
 func (n *names) region(ctx context.Context, code string) string {
 	r, ok := n.regions[code]
 	if !ok {
-		reg, _ := n.s.orgs.Region(ctx, code)
-		r = reg.Name
+		if r, ok = n.shared.region(code); !ok {
+			reg, _ := n.s.orgs.Region(ctx, code)
+			r = reg.Name
+			n.shared.putRegions(map[string]string{code: r})
+		}
 		n.regions[code] = r
 	}
 	return r
@@ -213,22 +221,42 @@ func (n *names) region(ctx context.Context, code string) string {
 // yet, in one query each, so that a page of results costs two queries
 // rather than one per row and facet value.
 func (n *names) prefetch(ctx context.Context, bodyIDs []int64, regionCodes []string) {
-	bodyIDs = slices.DeleteFunc(slices.Clone(bodyIDs), func(id int64) bool { _, ok := n.bodies[id]; return ok })
+	bodyIDs = slices.DeleteFunc(slices.Clone(bodyIDs), func(id int64) bool {
+		_, ok := n.bodies[id]
+		if !ok {
+			var b org.Body
+			if b, ok = n.shared.body(id); ok {
+				n.bodies[id] = b
+			}
+		}
+		return ok
+	})
 	slices.Sort(bodyIDs)
 	if bodyIDs = slices.Compact(bodyIDs); len(bodyIDs) > 0 {
-		if bs, err := n.s.orgs.BodiesByID(ctx, bodyIDs); err == nil {
+		if bs, err := n.s.orgs.BodiesByID(ctx, padShape(bodyIDs)); err == nil {
 			for _, id := range bodyIDs {
 				n.bodies[id] = bs[id] // unknown ids stay unknown, not asked again
 			}
+			n.shared.putBodies(bs)
 		}
 	}
-	regionCodes = slices.DeleteFunc(slices.Clone(regionCodes), func(c string) bool { _, ok := n.regions[c]; return ok })
+	regionCodes = slices.DeleteFunc(slices.Clone(regionCodes), func(c string) bool {
+		_, ok := n.regions[c]
+		if !ok {
+			var r string
+			if r, ok = n.shared.region(c); ok {
+				n.regions[c] = r
+			}
+		}
+		return ok
+	})
 	slices.Sort(regionCodes)
 	if regionCodes = slices.Compact(regionCodes); len(regionCodes) > 0 {
-		if rs, err := n.s.orgs.RegionNames(ctx, regionCodes); err == nil {
+		if rs, err := n.s.orgs.RegionNames(ctx, padShape(regionCodes)); err == nil {
 			for _, c := range regionCodes {
 				n.regions[c] = rs[c]
 			}
+			n.shared.putRegions(rs)
 		}
 	}
 }
@@ -249,7 +277,7 @@ func (s *Service) loadEntries(ctx context.Context, q queryer, ids []int64, withI
 	if nm == nil {
 		nm = s.names()
 	}
-	query, args := db.InList(entrySelect+` WHERE e.id IN `, ids)
+	query, args := db.InList(entrySelect+` WHERE e.id IN `, padShape(ids))
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
