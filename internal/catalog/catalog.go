@@ -258,7 +258,7 @@ func seesAll(p *auth.Principal) bool {
 
 // canWork reports whether p may see the drafts of provider's entries.
 func canWork(p *auth.Principal, provider int64) bool {
-	return seesAll(p) || p.HasAt(auth.PermCatalogEdit, provider)
+	return visibilityOf(p).works(provider)
 }
 
 func canEdit(p *auth.Principal, provider int64) bool {
@@ -292,10 +292,7 @@ func canReview(p *auth.Principal, provider int64) bool {
 
 // visible reports whether p may read e at all.
 func visible(p *auth.Principal, e *Entry) bool {
-	if p != System && !p.Has(auth.PermCatalogRead) {
-		return false
-	}
-	return e.Status == StatusPublished || canWork(p, e.ProviderID)
+	return visibilityOf(p).sees(e.Status, e.ProviderID)
 }
 
 // decorate fills what the caller may see and do.

@@ -95,10 +95,7 @@ func doc(e *Entry) search.Doc {
 			class = append(class, e.Class[:4])
 		}
 	}
-	access := []string{"body:" + strconv.FormatInt(e.ProviderID, 10)}
-	if e.Status == StatusPublished {
-		access = append(access, "public")
-	}
+	access := docAccess(e.Status, e.ProviderID)
 	sort := map[string]any{"updated": e.UpdatedAt, "name": sortName(e.Name), "code": e.Code}
 	if e.PublishedAt != nil {
 		sort["published"] = *e.PublishedAt
@@ -114,6 +111,79 @@ func doc(e *Entry) search.Doc {
 		},
 		Sort: sort,
 	}
+}
+
+// visibility is the catalog's visibility rule for one principal, the one
+// definition behind the check of an entry in Go (visible, canWork), the
+// search index's filter (access) and the SQL filter of exports (sql):
+// without catalog.read nothing; otherwise every published entry, and every
+// entry of the bodies whose catalog the principal works on (edit), which
+// for System, reviewers and any platform role that edits is all bodies.
+type visibility struct {
+	none   bool    // no catalog.read: sees nothing
+	all    bool    // sees every entry in every state
+	bodies []int64 // else: sees every entry of these bodies
+}
+
+func visibilityOf(p *auth.Principal) visibility {
+	switch {
+	case p != System && !p.Has(auth.PermCatalogRead):
+		return visibility{none: true, bodies: p.BodiesWith(auth.PermCatalogEdit)}
+	case seesAll(p) || p.Global(auth.PermCatalogEdit):
+		return visibility{all: true}
+	}
+	return visibility{bodies: p.BodiesWith(auth.PermCatalogEdit)}
+}
+
+// works reports whether the principal sees provider's entries in every
+// state (drafts, submissions, withdrawn …).
+func (v visibility) works(provider int64) bool {
+	return v.all || slices.Contains(v.bodies, provider)
+}
+
+// sees reports whether the principal may read an entry.
+func (v visibility) sees(status string, provider int64) bool {
+	return !v.none && (status == StatusPublished || v.works(provider))
+}
+
+// docAccess are the "access" values of an entry's index document; access
+// lists the values a principal's search accepts (nil: any).
+func docAccess(status string, provider int64) []string {
+	out := []string{"body:" + strconv.FormatInt(provider, 10)}
+	if status == StatusPublished {
+		out = append(out, "public")
+	}
+	return out
+}
+
+func (v visibility) access() []string {
+	switch {
+	case v.none:
+		return []string{"none"} // no document has it
+	case v.all:
+		return nil
+	}
+	out := []string{"public"}
+	for _, b := range v.bodies {
+		out = append(out, "body:"+strconv.FormatInt(b, 10))
+	}
+	return out
+}
+
+// sql renders the rule over entries e, adding arguments with arg; "" when
+// the principal sees everything.
+func (v visibility) sql(arg func(any) string) string {
+	switch {
+	case v.none:
+		return "1=0"
+	case v.all:
+		return ""
+	}
+	alts := []string{"e.status = " + arg(StatusPublished)}
+	for _, b := range v.bodies {
+		alts = append(alts, "e.provider_id = "+arg(b))
+	}
+	return "(" + strings.Join(alts, " OR ") + ")"
 }
 
 // regionPath lists the prefixes that select a region and its ancestors:
@@ -418,11 +488,7 @@ func (s *Service) searchQuery(p *auth.Principal, q SearchQuery) (search.Query, e
 		}
 		sq.Filters[name] = clean
 	}
-	if !seesAll(p) {
-		access := []string{"public"}
-		for _, b := range p.BodiesWith(auth.PermCatalogEdit) {
-			access = append(access, "body:"+strconv.FormatInt(b, 10))
-		}
+	if access := visibilityOf(p).access(); access != nil {
 		sq.Filters["access"] = access
 	}
 	switch sort := q.Sort; {
@@ -752,12 +818,8 @@ func (s *Service) filterSQL(p *auth.Principal, filters map[string][]string) (str
 			where = append(where, "("+strings.Join(alts, " OR ")+")")
 		}
 	}
-	if !seesAll(p) {
-		vis := []string{"e.status = 'published'"}
-		for _, b := range p.BodiesWith(auth.PermCatalogEdit) {
-			vis = append(vis, "e.provider_id = "+arg(b))
-		}
-		where = append(where, "("+strings.Join(vis, " OR ")+")")
+	if vis := visibilityOf(p).sql(arg); vis != "" {
+		where = append(where, vis)
 	}
 	return strings.Join(where, " AND "), args
 }
