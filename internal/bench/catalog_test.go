@@ -20,6 +20,7 @@ func TestBenchCatalog(t *testing.T) {
 			o := DefaultOptions()
 			o.DB = dsn(t)
 			o.Entries, o.Bodies, o.Batch, o.Reps, o.Budget = 300, 120, 100, 3, time.Minute
+			o.Clients, o.Load, o.Trickle, o.TrickleReps = 2, 300*time.Millisecond, 20, 2
 			var log bytes.Buffer
 			rep, err := Catalog(context.Background(), o, &log)
 			if err != nil {
@@ -30,6 +31,18 @@ func TestBenchCatalog(t *testing.T) {
 			}
 			if rep.Load <= 0 || rep.Rebuild <= 0 || rep.SizeAfter <= 0 || rep.SizeAfterLoad <= 0 || rep.Heap == 0 {
 				t.Errorf("load %s, rebuild %s, index %d bytes (%d after the load), heap %d", rep.Load, rep.Rebuild, rep.SizeAfter, rep.SizeAfterLoad, rep.Heap)
+			}
+			if rep.Peer == nil || uint64(rep.Peer.Docs) != rep.IndexDocs || rep.Peer.Build <= 0 || rep.Peer.Size <= 0 {
+				t.Errorf("peer %+v", rep.Peer)
+			}
+			if rep.Compared == 0 || len(rep.Diffs) > 0 {
+				t.Errorf("%d pages compared; differences: %v", rep.Compared, rep.Diffs)
+			}
+			if rep.API.Requests == 0 || rep.Bare.Requests == 0 || len(rep.API.Lat) != rep.API.Requests {
+				t.Errorf("throughput: API %d, bare %d requests", rep.API.Requests, rep.Bare.Requests)
+			}
+			if len(rep.Trickle) == 0 || len(rep.Trickle[0].API) != o.TrickleReps || len(rep.Trickle[0].Idx) != o.TrickleReps {
+				t.Errorf("trickle: %d rows", len(rep.Trickle))
 			}
 			if len(rep.Rows) != len(benchQueries) {
 				t.Fatalf("%d rows for %d queries", len(rep.Rows), len(benchQueries))
@@ -56,7 +69,7 @@ func TestBenchCatalog(t *testing.T) {
 			var out bytes.Buffer
 			rep.Markdown(&out)
 			md := out.String()
-			for _, want := range []string{"| query | hits | API (HTTP) | service | index | LIKE scan |", "| index rebuild |", "Totals: the API, the service and the index agree"} {
+			for _, want := range []string{"| query | hits | API (HTTP) | service | index | ", "| LIKE scan | API ÷ index p50 / p95 |", "requests/s", "under writes", "| index rebuild |", "Totals: the API, the service and the index agree"} {
 				if !strings.Contains(md, want) {
 					t.Errorf("report lacks %q:\n%s", want, md)
 				}
