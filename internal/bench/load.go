@@ -206,15 +206,15 @@ type trickleRow struct {
 // trickle measures the fixed queries (API and index, one client) while
 // another goroutine publishes o.Trickle new entries a second, each in its
 // own transaction (so that every search may follow a write).
-func (b *bench) trickle(ctx context.Context) (rows []*trickleRow, writes int, elapsed time.Duration, err error) {
+func (b *bench) trickle(ctx context.Context) (rows []*trickleRow, writes []time.Duration, elapsed time.Duration, err error) {
 	if b.o.Trickle <= 0 || b.o.TrickleReps <= 0 {
-		return nil, 0, 0, nil
+		return nil, nil, 0, nil
 	}
 	b.stage(fmt.Sprintf("searching under a trickle of %d writes/s, %d runs per query", b.o.Trickle, b.o.TrickleReps))
 	wctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var werr error
-	var nw atomic.Int64
+	var wlat []time.Duration
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -227,13 +227,14 @@ func (b *bench) trickle(ctx context.Context) (rows []*trickleRow, writes int, el
 			case <-t.C:
 			}
 			in := catalog.DemoEntry(b.genBodies, b.o.Seed+1, b.o.Entries+i)
+			t0 := time.Now()
 			if _, err := b.s.Catalog.CreatePublished(wctx, catalog.System, []catalog.EntryInput{in}, "基准测试持续写入"); err != nil {
 				if wctx.Err() == nil {
 					werr = err
 				}
 				return
 			}
-			nw.Add(1)
+			wlat = append(wlat, time.Since(t0))
 		}
 	}()
 	start := time.Now()
@@ -262,5 +263,5 @@ func (b *bench) trickle(ctx context.Context) (rows []*trickleRow, writes int, el
 	if err == nil {
 		err = werr
 	}
-	return rows, int(nw.Load()), elapsed, err
+	return rows, wlat, elapsed, err
 }

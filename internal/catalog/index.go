@@ -331,8 +331,9 @@ func (s *Service) CatchUp(ctx context.Context) error {
 	lastSeq, lastID := int64(mark), int64(0)
 	const page = 500
 	for {
+		// change_seq >= $1 keeps to the index on change_seq.
 		rows, err := s.db.R.QueryContext(ctx, `SELECT id, change_seq FROM entries
-			WHERE change_seq > $1 OR (change_seq = $1 AND id > $2) ORDER BY change_seq, id LIMIT `+strconv.Itoa(page), lastSeq, lastID)
+			WHERE change_seq >= $1 AND (change_seq > $1 OR id > $2) ORDER BY change_seq, id LIMIT `+strconv.Itoa(page), lastSeq, lastID)
 		if err != nil {
 			return err
 		}

@@ -183,6 +183,7 @@ const (
 	subPrefix      = "idx-"
 	fingerprintKey = "xiangyun.search.fingerprint"
 	markKey        = "xiangyun.search.mark"
+	flushKey       = "xiangyun.search.closed"
 	batchSize      = 1000
 	// bulkChange: changes of more documents drop the sort orders rather
 	// than update them one document at a time.
@@ -214,7 +215,7 @@ func Open(dir string, s Schema) (*Index, error) {
 	}
 	if cur, err := os.ReadFile(filepath.Join(dir, currentFile)); err == nil {
 		sub := strings.TrimSpace(string(cur))
-		bi, err := bleve.OpenUsing(filepath.Join(dir, sub), map[string]any{"bolt_timeout": "10s"})
+		bi, err := bleve.OpenUsing(filepath.Join(dir, sub), map[string]any{"bolt_timeout": "10s", "unsafe_batch": true})
 		switch {
 		case err == nil:
 			fp, err := bi.GetInternal([]byte(fingerprintKey))
@@ -316,7 +317,7 @@ func (ix *Index) create(sub string) (*generation, error) {
 	m.IndexDynamic = false
 	m.StoreDynamic = false
 	m.DocValuesDynamic = false
-	bi, err := bleve.NewUsing(path, m, scorch.Name, scorch.Name, nil)
+	bi, err := bleve.NewUsing(path, m, scorch.Name, scorch.Name, map[string]any{"unsafe_batch": true})
 	if err != nil {
 		return nil, err
 	}
@@ -486,7 +487,21 @@ func (ix *Index) removeStale() {
 	}
 }
 
-// Close closes the index. Pending changes are persisted.
+// Durability. Changes are searchable as soon as Upsert or Delete return,
+// but written to disk in the background ("unsafe_batch" in bleve's
+// terms): waiting for the disk on every change made a single-entry write
+// take seconds on a busy machine. A crash loses the changes not yet on
+// disk, and the mark with them: snapshots are persisted in order, so the
+// stored mark never claims documents that are not there, and the caller
+// re-applies what is above it (see UpsertMark). Close waits, for a while,
+// until everything is on disk.
+
+// closeFlush bounds how long Close waits for pending changes to reach the
+// disk.
+const closeFlush = 30 * time.Second
+
+// Close closes the index, after writing pending changes to disk (for at
+// most closeFlush; what is left is lost, with its mark).
 func (ix *Index) Close() error {
 	ix.wmu.Lock()
 	defer ix.wmu.Unlock()
@@ -496,7 +511,28 @@ func (ix *Index) Close() error {
 		return nil
 	}
 	ix.closed = true
+	if ix.dir != "" {
+		_ = flush(ix.cur.bi, closeFlush)
+	}
 	return ix.cur.bi.Close()
+}
+
+// flush waits until the changes made to bi so far are on disk, for at
+// most d.
+func flush(bi bleve.Index, d time.Duration) error {
+	flushed := make(chan error, 1)
+	b := bi.NewBatch()
+	b.SetInternal([]byte(flushKey), []byte(time.Now().UTC().Format(time.RFC3339Nano)))
+	b.SetPersistedCallback(func(err error) { flushed <- err })
+	if err := bi.Batch(b); err != nil {
+		return err
+	}
+	select {
+	case err := <-flushed:
+		return err
+	case <-time.After(d):
+		return errors.New("search: index not written to disk in time")
+	}
 }
 
 // Upsert adds or replaces documents (by ID).
@@ -808,7 +844,10 @@ func (ix *Index) rebuild(feed func(yield func(Doc) error) error, mark *uint64) e
 		}
 	}
 	if err == nil && ix.dir != "" {
-		err = writeCurrent(ix.dir, sub)
+		// The new index is complete on disk before it becomes current.
+		if err = flush(g.bi, 10*closeFlush); err == nil {
+			err = writeCurrent(ix.dir, sub)
+		}
 	}
 	if err != nil {
 		if g != nil {
