@@ -21,6 +21,7 @@ func TestBenchCatalog(t *testing.T) {
 			o.DB = dsn(t)
 			o.Entries, o.Bodies, o.Batch, o.Reps, o.Budget = 300, 120, 100, 3, time.Minute
 			o.Clients, o.Load, o.Trickle, o.TrickleReps = 2, 300*time.Millisecond, 20, 2
+			trickleMin = 0
 			var log bytes.Buffer
 			rep, err := Catalog(context.Background(), o, &log)
 			if err != nil {
@@ -41,7 +42,7 @@ func TestBenchCatalog(t *testing.T) {
 			if rep.API.Requests == 0 || rep.Bare.Requests == 0 || len(rep.API.Lat) != rep.API.Requests {
 				t.Errorf("throughput: API %d, bare %d requests", rep.API.Requests, rep.Bare.Requests)
 			}
-			if len(rep.Trickle) == 0 || len(rep.Trickle[0].API) != o.TrickleReps || len(rep.Trickle[0].Idx) != o.TrickleReps {
+			if len(rep.Trickle) == 0 || len(rep.Trickle[0].API) < o.TrickleReps || len(rep.Trickle[0].Idx) != len(rep.Trickle[0].API) {
 				t.Errorf("trickle: %d rows", len(rep.Trickle))
 			}
 			if len(rep.Rows) != len(benchQueries) {

@@ -197,6 +197,9 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// trickleMin is the least time searches run under writes.
+var trickleMin = 10 * time.Second
+
 // trickleRow is one query's latency under a steady trickle of writes.
 type trickleRow struct {
 	Query    benchQuery
@@ -243,7 +246,9 @@ func (b *bench) trickle(ctx context.Context) (rows []*trickleRow, writes []time.
 			rows = append(rows, &trickleRow{Query: q})
 		}
 	}
-	for rep := 0; rep < b.o.TrickleReps && err == nil; rep++ {
+	// At least trickleMin, so that the writes are many and the first one
+	// is not the whole story.
+	for rep := 0; (rep < b.o.TrickleReps || time.Since(start) < trickleMin) && err == nil; rep++ {
 		for _, row := range rows {
 			var d time.Duration
 			if _, d, err = b.runAPI(ctx, row.Query, row.Query.Q); err != nil {
