@@ -874,9 +874,22 @@ func (s *Service) StartRebuild() (IndexStatus, error) {
 // RebuildIndex rebuilds the search index from the database, reporting
 // progress (done of total entries) to progress when it is not nil. The live
 // index keeps serving searches meanwhile and is swapped at the end.
+// A rebuild already running (say the one Open starts for an index without
+// a mark) is waited for first.
 func (s *Service) RebuildIndex(ctx context.Context, progress func(done, total int)) error {
-	if err := s.beginRebuild(); err != nil {
-		return err
+	for {
+		err := s.beginRebuild()
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, errRebuilding) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 	return s.runRebuild(ctx, progress)
 }

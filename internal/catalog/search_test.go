@@ -291,6 +291,16 @@ func TestIndexOnDisk(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if d != dir {
+				// Not ready while its first build runs; an explicit rebuild
+				// (xiangyun index rebuild) waits for that one, then runs.
+				if err := s.RebuildIndex(f.ctx, nil); err != nil {
+					t.Fatalf("rebuild during the start-up rebuild: %v", err)
+				}
+				if err := s.IndexReady(); err != nil {
+					t.Errorf("after the rebuild: %v", err)
+				}
+			}
 			for deadline := time.Now().Add(20 * time.Second); s.IndexStatus().Running && time.Now().Before(deadline); {
 				time.Sleep(20 * time.Millisecond)
 			}
