@@ -165,23 +165,28 @@ func isASCIILetters(s string) bool {
 }
 
 // segMatch holds the bitmaps (of local doc numbers) of a plan in one
-// segment.
+// segment, deleted documents included: segments never change but for
+// their deletions, so a segMatch stays valid for as long as its segment
+// lives, and a query after a write only evaluates the new segments.
 type segMatch struct {
 	clauses [][]*roaring.Bitmap // by atom and clause; nil if none
 	exact   []*roaring.Bitmap
 	phrase  []*roaring.Bitmap
-	all     *roaring.Bitmap // live documents matching every atom
+	all     *roaring.Bitmap // documents matching every atom
 }
 
 // hits evaluates a plan on the current snapshot of g; scores are zero
-// unless scored. The caller holds ix.mu (read).
-func (g *generation) hits(ctx context.Context, p plan, scored bool) ([]hit, error) {
+// unless scored. The matches of segments in prev (from an earlier
+// evaluation of the same plan) are reused; the matches of the current
+// segments are returned for the next time. The caller holds ix.mu (read).
+func (g *generation) hits(ctx context.Context, p plan, scored bool, prev map[uint64]segMatch) ([]hit, map[uint64]segMatch, error) {
 	snap, err := snapshot(g.bi)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer snap.Close()
 	segs := snap.Segments()
+	next := make(map[uint64]segMatch, len(segs))
 
 	matches := make([]segMatch, len(segs))
 	df := make([][]uint64, len(p.atoms)) // documents per clause
@@ -190,11 +195,19 @@ func (g *generation) hits(ctx context.Context, p plan, scored bool) ([]hit, erro
 	}
 	for i, ss := range segs {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if matches[i], err = evalSegment(ss, p, scored); err != nil {
-			return nil, err
+		m, ok := prev[ss.Id()]
+		if !ok {
+			if m, err = evalSegment(ss, p, scored); err != nil {
+				return nil, nil, err
+			}
 		}
+		next[ss.Id()] = m
+		if del := ss.Deleted(); del != nil && !del.IsEmpty() {
+			m.all = roaring.AndNot(m.all, del)
+		}
+		matches[i] = m
 		for a, bms := range matches[i].clauses {
 			for c, bm := range bms {
 				if bm != nil {
@@ -259,10 +272,11 @@ func (g *generation) hits(ctx context.Context, p plan, scored bool) ([]hit, erro
 			return true
 		})
 	}
-	return hits, nil
+	return hits, next, nil
 }
 
-// evalSegment computes the bitmaps of a plan in one segment.
+// evalSegment computes the bitmaps of a plan in one segment, deleted
+// documents included.
 func evalSegment(ss *scorch.SegmentSnapshot, p plan, scored bool) (segMatch, error) {
 	seg := ss.Segment()
 	dicts := make(map[string]segment.TermDictionary)
@@ -341,9 +355,6 @@ func evalSegment(ss *scorch.SegmentSnapshot, p plan, scored bool) (segMatch, err
 	}
 	if m.all == nil {
 		m.all = roaring.New()
-	}
-	if del := ss.Deleted(); del != nil {
-		m.all.AndNot(del)
 	}
 	if scored && !m.all.IsEmpty() {
 		m.phrase = make([]*roaring.Bitmap, len(p.phrase))

@@ -216,6 +216,7 @@ type textHits struct {
 	version uint64 // of the columns when computed
 	hits    []hit  // scores are zero unless scored
 	set     *roaring.Bitmap
+	segs    map[uint64]segMatch // by segment, for the next evaluation after a change
 }
 
 type cacheKey struct {
@@ -234,8 +235,12 @@ func (ix *Index) textSearch(ctx context.Context, g *generation, atoms []atom, q 
 	if th != nil && th.version == g.cols.version {
 		return th, nil
 	}
-
-	hits, err := g.hits(ctx, ix.plan(atoms, q), scored)
+	// After a change only the segments new since are evaluated.
+	var prev map[uint64]segMatch
+	if th != nil {
+		prev = th.segs
+	}
+	hits, segs, err := g.hits(ctx, ix.plan(atoms, q), scored, prev)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +248,7 @@ func (ix *Index) textSearch(ctx context.Context, g *generation, atoms []atom, q 
 	for i, h := range hits {
 		ords[i] = h.ord
 	}
-	th = &textHits{version: g.cols.version, hits: hits, set: roaring.New()}
+	th = &textHits{version: g.cols.version, hits: hits, set: roaring.New(), segs: segs}
 	th.set.AddMany(ords)
 
 	g.cacheMu.Lock()

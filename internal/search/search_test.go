@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -753,6 +754,58 @@ func TestOrdersFollowSmallChanges(t *testing.T) {
 			if fresh.rank[o] != uint32(i) {
 				t.Fatalf("order %q: bad rank", s)
 			}
+		}
+	}
+}
+
+// TestTextCacheFollowsChanges: a cached text query, asked again after
+// documents were added, changed and deleted (re-evaluating only the new
+// segments), answers as a fresh index with the same documents does.
+func TestTextCacheFollowsChanges(t *testing.T) {
+	ctx := context.Background()
+	ix, err := Open("", testSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	docs := map[string]Doc{}
+	for _, e := range entries {
+		docs[e.id] = e.doc()
+	}
+	upsert := func(ds ...Doc) {
+		for _, d := range ds {
+			docs[d.ID] = d
+		}
+		if err := ix.Upsert(ds...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	upsert(slices.Collect(maps.Values(docs))...)
+	queries := []string{"人口", "保险", "社会保险", "shbx", "登记信息"}
+	for _, q := range queries {
+		ix.Search(ctx, Query{Q: q})
+	}
+	upsert(Doc{ID: "n1", Text: map[string]string{"name": "流动人口居住登记信息", "abstract": "社会保险参保情况"}})
+	d := docs["d01"]
+	d.Text = map[string]string{"name": "吉林省法人基本信息"}
+	upsert(d)
+	if err := ix.Delete("d03"); err != nil {
+		t.Fatal(err)
+	}
+	delete(docs, "d03")
+	fresh, err := Open("", testSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	if err := fresh.Upsert(slices.Collect(maps.Values(docs))...); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range queries {
+		got, err1 := ix.Search(ctx, Query{Q: q})
+		want, err2 := fresh.Search(ctx, Query{Q: q})
+		if err1 != nil || err2 != nil || !slices.Equal(got.IDs, want.IDs) || got.Total != want.Total {
+			t.Errorf("%s: after changes %v (%d), fresh %v (%d) %v %v", q, got.IDs, got.Total, want.IDs, want.Total, err1, err2)
 		}
 	}
 }
