@@ -10,7 +10,7 @@ import (
 // TestBenchCommand runs the subcommand itself, as the documentation shows it.
 func TestBenchCommand(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"bench", "catalog", "--db", "sqlite:" + t.TempDir(), "--entries", "50", "--bodies", "0", "--queries", "1"},
+	err := run(context.Background(), []string{"bench", "catalog", "--db", "sqlite:" + t.TempDir(), "--entries", "50", "--bodies", "0", "--queries", "1", "--load", "200ms", "--trickle", "0"},
 		nil, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
