@@ -550,7 +550,9 @@ func (s *Service) Search(ctx context.Context, p *auth.Principal, q SearchQuery) 
 	for _, c := range res.Facets["region"] {
 		regionCodes = append(regionCodes, c.Value)
 	}
-	nm.prefetch(ctx, bodyIDs, regionCodes)
+	if err := nm.prefetch(ctx, bodyIDs, regionCodes); err != nil {
+		return SearchResult{}, err
+	}
 	for name, counts := range res.Facets {
 		vals := make([]FacetValue, len(counts))
 		for i, c := range counts {
