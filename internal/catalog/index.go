@@ -553,10 +553,11 @@ func (s *Service) Search(ctx context.Context, p *auth.Principal, q SearchQuery) 
 	if err := nm.prefetch(ctx, bodyIDs, regionCodes); err != nil {
 		return SearchResult{}, err
 	}
+	sets := s.facetTerms()
 	for name, counts := range res.Facets {
 		vals := make([]FacetValue, len(counts))
 		for i, c := range counts {
-			vals[i] = s.facetValue(ctx, nm, name, c.Value)
+			vals[i] = s.facetValue(ctx, nm, sets[name], name, c.Value)
 			vals[i].Count = c.Count
 		}
 		out.Facets[name] = vals
@@ -653,11 +654,17 @@ func padShape[T any](vals []T) []T {
 	return out
 }
 
-// facetValue labels a facet value.
-func (s *Service) facetValue(ctx context.Context, nm *names, facet, v string) FacetValue {
+// facetTerms are the vocabularies that label the values of facets, by
+// facet name.
+func (s *Service) facetTerms() map[string][]Term {
+	return map[string][]Term{"share_type": ShareTypes, "open_type": OpenTypes, "format": FormatClasses(), "cycle": Cycles,
+		"grade": s.grades.Terms(), "status": Statuses, "scope": Scopes}
+}
+
+// facetValue labels a facet value; set is the facet's vocabulary (see
+// facetTerms), built once per search rather than once per value.
+func (s *Service) facetValue(ctx context.Context, nm *names, set []Term, facet, v string) FacetValue {
 	fv := FacetValue{Value: v, Label: v}
-	set := map[string][]Term{"share_type": ShareTypes, "open_type": OpenTypes, "format": FormatClasses(), "cycle": Cycles,
-		"grade": s.grades.Terms(), "status": Statuses, "scope": Scopes}[facet]
 	switch facet {
 	case "provider":
 		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
