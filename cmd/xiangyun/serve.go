@@ -25,6 +25,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, with
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := c.resolve(); err != nil {
+		return err
+	}
 	log := c.logger(stderr)
 	s, err := server.Open(ctx, c.cfg, log)
 	if err != nil {
@@ -38,7 +41,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, with
 			pw = generatePassword()
 		}
 		fmt.Fprintln(stdout, "Loading demo data (first run only; this takes a little while)…")
-		if logins, err = demo.Load(ctx, demo.Services{Orgs: s.Orgs, Auth: s.Auth, Catalog: s.Catalog, Audit: s.Audit}, pw); err != nil {
+		if logins, err = demo.Load(ctx, demo.Services{Orgs: s.Orgs, Auth: s.Auth, Catalog: s.Catalog, Audit: s.Audit, Notify: s.Notify}, pw); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}

@@ -13,7 +13,10 @@ import (
 	"xiangyun/internal/tabular"
 )
 
-type auditFilterIn struct {
+// AuditQuery holds the audit log's filters. It is exported because huma
+// fills only exported embedded structs: an unexported one left every filter
+// silently empty.
+type AuditQuery struct {
 	Actor   string    `query:"actor" maxLength:"64"`
 	Action  string    `query:"action" maxLength:"64" doc:"prefix, e.g. session. or org.body"`
 	Object  string    `query:"object" maxLength:"64"`
@@ -24,17 +27,17 @@ type auditFilterIn struct {
 	To      time.Time `query:"to"`
 }
 
-func (f auditFilterIn) filter() audit.Filter {
+func (f AuditQuery) filter() audit.Filter {
 	return audit.Filter{Actor: f.Actor, Action: f.Action, Object: f.Object, Outcome: f.Outcome, IP: f.IP, Q: f.Q, From: f.From, To: f.To}
 }
 
 type auditListIn struct {
 	Page
-	auditFilterIn
+	AuditQuery
 }
 
 type auditExportIn struct {
-	auditFilterIn
+	AuditQuery
 	Format string `query:"format" enum:"csv,xlsx" default:"csv"`
 }
 
@@ -98,6 +101,48 @@ func (a *API) auditRoutes() {
 				_ = ExportAudit(ctx, a.Audit, in.filter(), in.Format, w)
 			}}, nil
 		})
+}
+
+// auditCheckpointRoutes offers the log's current checkpoint (its signed
+// tree head, c2sp.org/tlog-checkpoint) for an auditor to keep: `xiangyun
+// audit verify --checkpoint FILE` later proves the log still extends it.
+func (a *API) auditCheckpointRoutes() {
+	op(a, http.MethodGet, "/audit/checkpoint", "audit.checkpoint", auth.PermAuditRead,
+		"Download the audit log's current signed checkpoint (C2SP tlog-checkpoint), to prove later that the log was not rewritten",
+		func(ctx context.Context, _ *struct{}) (*huma.StreamResponse, error) {
+			msg, size, err := AuditCheckpoint(ctx, a.Audit)
+			if err != nil {
+				return nil, err
+			}
+			a.Authn.Append(ctx, audit.Entry{Action: "audit.checkpoint", Detail: map[string]string{"size": itoa(size)}})
+			return &huma.StreamResponse{Body: func(hc huma.Context) {
+				_, w := humaRW(hc)
+				WriteAuditCheckpoint(w, msg, size)
+			}}, nil
+		})
+}
+
+// AuditCheckpoint returns the log's current checkpoint, verified with the
+// log's key, and its size.
+func AuditCheckpoint(ctx context.Context, l *audit.Log) ([]byte, int64, error) {
+	msg, err := l.CurrentCheckpoint(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	cp, err := l.OpenCheckpoint(msg)
+	if err != nil {
+		return nil, 0, err
+	}
+	return msg, cp.Size, nil
+}
+
+// WriteAuditCheckpoint sends a checkpoint as a text download; the console
+// uses it too.
+func WriteAuditCheckpoint(w http.ResponseWriter, msg []byte, size int64) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="audit-checkpoint-`+itoa(size)+`.txt"`)
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(msg)
 }
 
 func outcome(ok bool) string {
