@@ -268,6 +268,8 @@ func (s *Service) stamp(w *db.Tx, ids []int64) (int64, error) {
 // A failure is logged, not returned: the change is committed, and the
 // next catch-up applies it.
 func (s *Service) reindex(ctx context.Context, seq int64, ids ...int64) {
+	ctx, cancel := s.db.Ctx(ctx)
+	defer cancel()
 	s.ixMu.Lock()
 	defer s.ixMu.Unlock()
 	for start := 0; start < len(ids); start += 500 {
@@ -322,6 +324,10 @@ func (s *Service) appliedLocked(seq int64) {
 // order, and moves the mark. It runs at start-up and periodically; an
 // index without a mark waits for its rebuild.
 func (s *Service) CatchUp(ctx context.Context) error {
+	// Bounded like every read: an unreachable database must not hold
+	// connections (or ixMu) for minutes.
+	ctx, cancel := s.db.Ctx(ctx)
+	defer cancel()
 	s.ixMu.Lock()
 	defer s.ixMu.Unlock()
 	mark, ok, err := s.ix.Mark()
