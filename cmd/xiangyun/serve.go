@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"net"
 	"os"
+	"time"
 
 	"xiangyun/internal/demo"
 	"xiangyun/internal/server"
@@ -38,8 +39,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, with
 		if pw == "" {
 			pw = generatePassword()
 		}
-		fmt.Fprintln(stdout, "Loading demo data (first run only; this takes a little while)…")
-		if logins, err = demo.Load(ctx, demo.Services{Orgs: s.Orgs, Auth: s.Auth, Catalog: s.Catalog, Audit: s.Audit}, pw); err != nil {
+		// The demo reports its steps only when it loads (the first run);
+		// later runs just reset the demo passwords.
+		start := time.Now()
+		progress := func(step string) {
+			fmt.Fprintf(stdout, "demo [%4.1fs] %s\n", time.Since(start).Seconds(), step)
+		}
+		if logins, err = demo.Load(ctx, demo.Services{Orgs: s.Orgs, Auth: s.Auth, Catalog: s.Catalog, Audit: s.Audit, Progress: progress}, pw); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}
