@@ -205,8 +205,13 @@ func loadCatalog(ctx context.Context, s Services, bodies []org.Body, st *staff) 
 				return 0, fmt.Errorf("deprecate: %w", err)
 			}
 		case stRevised:
+			// A revision as staff write one: a few words changed in the
+			// abstract and, where there is one, the share condition.
 			in := e.in
-			in.Abstract += "（2026年修订：补充数据更新说明。）"
+			in.Abstract = strings.Replace(in.Abstract, "更新，用于", "更新（遇法定节假日顺延），主要用于", 1) + "数据自2026年起按季度开展质量核查。"
+			if in.ShareType == catalog.ShareConditional {
+				in.ShareCondition = strings.Replace(in.ShareCondition, "使用", "申请使用", 1)
+			}
 			if _, err := s.Catalog.Update(ctx, st.drafter(e.in.ProviderID), e.id, in, "补充摘要中的数据更新说明"); err != nil {
 				return 0, fmt.Errorf("revise: %w", err)
 			}

@@ -146,6 +146,14 @@ var auditDetailKeys = map[string][2]string{
 	"method": {"请求方法", "method"}, "path": {"地址", "path"}, "ip": {"IP", "IP"}, "repeats": {"重复次数", "repeats"},
 }
 
+// httpStatusZH names the HTTP answers the log records as a status.
+var httpStatusZH = map[string]string{
+	"OK": "成功", "Created": "已创建", "No Content": "成功", "Found": "已跳转", "See Other": "已跳转", "Bad Request": "请求有误",
+	"Unauthorized": "未登录", "Forbidden": "无权访问", "Not Found": "不存在", "Conflict": "冲突", "Precondition Failed": "版本已变化",
+	"Request Entity Too Large": "内容过大", "Unprocessable Entity": "数据有误", "Too Many Requests": "请求过多",
+	"Internal Server Error": "服务器错误", "Service Unavailable": "服务暂不可用",
+}
+
 // auditDetail writes a record's details as "名称=值" in lang, the keys
 // sorted; values stay as recorded, except true/false.
 func auditDetail(d map[string]string, lang string) string {
@@ -169,6 +177,10 @@ func auditDetail(d map[string]string, lang string) string {
 			v = pick(lang, "是", "yes")
 		case "false":
 			v = pick(lang, "否", "no")
+		default:
+			if zh, ok := httpStatusZH[v]; ok && lang != "en" {
+				v = zh
+			}
 		}
 		b.WriteString(label + pick(lang, "：", ": ") + v)
 	}

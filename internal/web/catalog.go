@@ -129,7 +129,8 @@ func (v vocab) MaskRules() []MaskRule {
 	}
 	return out
 }
-func (v vocab) Format(code string) string  { return v.label(catalog.FormatClasses(), code) }
+
+func (v vocab) Format(code string) string { return v.label(catalog.FormatClasses(), code) }
 
 // DataType is "C 字符型".
 func (v vocab) DataType(code string) string {

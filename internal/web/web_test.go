@@ -68,7 +68,9 @@ func TestAuditWords(t *testing.T) {
 		{auditObject("odd", "zh"), "odd"},
 		{auditAction("demo.load", "zh"), "载入演示数据"},
 		{auditDetail(map[string]string{"users": "80", "bodies": "74", "ok": "true"}, "zh"), "机构数：74；校验通过：是；用户数：80"},
+		{auditDetail(map[string]string{"status": "See Other"}, "zh"), "状态：已跳转"},
 		{bilingual("由第 2 版替代 / superseded by version 2", "zh"), "由第 2 版替代"},
+		{auditDetail(map[string]string{"status": "See Other"}, "zh"), "状态：已跳转"},
 		{bilingual("由第 2 版替代 / superseded by version 2", "en"), "superseded by version 2"},
 		{bilingual("吉政发〔2019〕4号 / 第25条", "en"), "吉政发〔2019〕4号 / 第25条"},
 	} {
