@@ -109,7 +109,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if err != nil {
 			return err
 		}
-		err = s.Auth.SetPassword(ctx, u.ID, pw)
+		err = s.Auth.SetPassword(ctx, 0, u.ID, pw)
 		record("auth.user.password_reset", fmt.Sprintf("user:%d", u.ID), err)
 		if err != nil {
 			return err
@@ -120,7 +120,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if err != nil {
 			return err
 		}
-		_, err = s.Auth.SetDisabled(ctx, u.ID, true)
+		_, err = s.Auth.SetDisabled(ctx, 0, u.ID, true)
 		record("auth.user.disable", fmt.Sprintf("user:%d", u.ID), err)
 		if err != nil {
 			return err

@@ -2,15 +2,14 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"flag"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"time"
 
+	"xiangyun/internal/auth"
 	"xiangyun/internal/demo"
 	"xiangyun/internal/server"
 )
@@ -67,17 +66,4 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, with
 }
 
 // generatePassword makes a demo password that meets the password policy.
-func generatePassword() string {
-	const letters = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
-	const digits = "23456789"
-	b := make([]byte, 14)
-	for i := range b {
-		set := letters
-		if i%4 == 3 {
-			set = digits
-		}
-		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(set))))
-		b[i] = set[n.Int64()]
-	}
-	return string(b)
-}
+func generatePassword() string { return auth.GeneratePassword() }

@@ -40,7 +40,9 @@ type passwordIn struct {
 	}
 }
 
-// SessionCookie builds the session cookie; used by the console too.
+// SessionCookie builds the session cookie; used by the console too. maxAge
+// is the configured session policy's SessionMax (auth.Service.Policy), so
+// the cookie lives no longer than the session it carries.
 func SessionCookie(token string, secure bool, maxAge time.Duration) http.Cookie {
 	c := http.Cookie{Name: httpx.SessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}
 	if token == "" {
@@ -58,7 +60,7 @@ func (a *API) sessionRoutes() {
 			if err != nil {
 				return nil, err
 			}
-			return &loginOut{SetCookie: SessionCookie(tok, a.SecureCookie, auth.DefaultPolicy.SessionMax), Body: u}, nil
+			return &loginOut{SetCookie: SessionCookie(tok, a.SecureCookie, a.Auth.Policy().SessionMax), Body: u}, nil
 		})
 	op(a, http.MethodDelete, "/session", "session.logout", auth.PermSignedIn, "Sign out",
 		func(ctx context.Context, in *logoutIn) (*logoutOut, error) {
@@ -73,11 +75,15 @@ func (a *API) sessionRoutes() {
 		func(ctx context.Context, _ *struct{}) (*meOut, error) {
 			return &meOut{Body: principal(ctx).User}, nil
 		})
-	op(a, http.MethodPut, "/me/password", "me.password", auth.PermSignedIn, "Change one's own password",
-		func(ctx context.Context, in *passwordIn) (*Empty, error) {
+	op(a, http.MethodPut, "/me/password", "me.password", auth.PermSignedIn,
+		"Change one's own password (ends every session and revokes every API token of the user, the ones in use included)",
+		func(ctx context.Context, in *passwordIn) (*logoutOut, error) {
 			p := principal(ctx)
 			httpx.Note(ctx, "user:"+itoa(p.User.ID))
-			return &Empty{}, a.Auth.ChangeOwnPassword(ctx, p.User.ID, in.Body.Current, in.Body.New)
+			if err := a.Auth.ChangeOwnPassword(ctx, p.User.ID, in.Body.Current, in.Body.New); err != nil {
+				return nil, err
+			}
+			return &logoutOut{SetCookie: SessionCookie("", a.SecureCookie, 0)}, nil
 		})
 }
 

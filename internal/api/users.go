@@ -67,18 +67,18 @@ func (a *API) userRoutes() {
 	op(a, http.MethodPut, "/users/{id}", "auth.user.update", auth.PermUserWrite, "Update a user's details",
 		func(ctx context.Context, in *userUpdateIn) (*userOut, error) {
 			httpx.Note(ctx, "user:"+itoa(in.ID))
-			u, err := a.Auth.UpdateUser(ctx, in.ID, in.Body)
+			u, err := a.Auth.UpdateUser(ctx, principal(ctx).User.ID, in.ID, in.Body)
 			return &userOut{Body: u}, err
 		})
-	op(a, http.MethodPut, "/users/{id}/password", "auth.user.password_reset", auth.PermUserWrite, "Set a user's password (ends their sessions)",
+	op(a, http.MethodPut, "/users/{id}/password", "auth.user.password_reset", auth.PermUserWrite, "Set a user's password (ends their sessions and revokes their API tokens)",
 		func(ctx context.Context, in *userPasswordIn) (*Empty, error) {
 			httpx.Note(ctx, "user:"+itoa(in.ID))
-			return &Empty{}, a.Auth.SetPassword(ctx, in.ID, in.Body.Password)
+			return &Empty{}, a.Auth.SetPassword(ctx, principal(ctx).User.ID, in.ID, in.Body.Password)
 		})
 	op(a, http.MethodPut, "/users/{id}/disabled", "auth.user.disable", auth.PermUserWrite, "Disable or enable a user",
 		func(ctx context.Context, in *userDisabledIn) (*userOut, error) {
 			httpx.Note(ctx, "user:"+itoa(in.ID), "disabled", strconv.FormatBool(in.Body.Disabled))
-			u, err := a.Auth.SetDisabled(ctx, in.ID, in.Body.Disabled)
+			u, err := a.Auth.SetDisabled(ctx, principal(ctx).User.ID, in.ID, in.Body.Disabled)
 			return &userOut{Body: u}, err
 		})
 	op(a, http.MethodPost, "/users/{id}/unlock", "auth.user.unlock", auth.PermRoleGrant, "Clear a lock-out after failed sign-ins",

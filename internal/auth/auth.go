@@ -31,11 +31,11 @@ var migrations embed.FS
 
 // Policy holds the tunable security settings.
 type Policy struct {
-	MaxFailures    int           // failed logins before lock-out
+	MaxFailures    int           // consecutive failed logins before lock-out
 	LockFor        time.Duration // lock-out duration
 	SessionIdle    time.Duration // a session ends after this long unused
 	SessionMax     time.Duration // and at the latest this long after sign-in
-	IPLoginsPerMin int           // login attempts per minute from one address
+	IPLoginsPerMin int           // login attempts per minute from one address (all nodes together)
 }
 
 // DefaultPolicy is used unless configured otherwise.
@@ -153,7 +153,12 @@ type Service struct {
 	mu      sync.Mutex
 	perIP   map[string]*rate.Limiter
 	ipSweep time.Time
+	dbSweep time.Time
 }
+
+// Policy returns the security policy the service enforces; the session
+// cookie's lifetime follows its SessionMax.
+func (s *Service) Policy() Policy { return s.policy }
 
 // Open migrates the auth tables and returns the service.
 func Open(ctx context.Context, store *db.DB, orgs *org.Service, policy Policy) (*Service, error) {
@@ -212,24 +217,25 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 	if err := s.checkUser(ctx, &in, true); err != nil {
 		return User{}, err
 	}
-	now := db.Now()
+	hash := HashPassword(in.Password)
 	var id int64
 	err := s.db.Tx(ctx, func(tx *db.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO users(username, display_name, body_id, email, phone, password_hash, password_at, created_at, updated_at)
+		return tx.QueryRow(`INSERT INTO users(username, display_name, body_id, email, phone, password_hash, password_at, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7) RETURNING id`,
-			in.Username, in.DisplayName, in.BodyID, in.Email, in.Phone, HashPassword(in.Password), now).Scan(&id)
+			in.Username, in.DisplayName, in.BodyID, in.Email, in.Phone, hash, tx.Now).Scan(&id)
 	})
 	if db.IsUniqueViolation(err) {
 		return User{}, errs.Conflict("user.exists", "用户名已存在", "the username is taken")
 	}
 	if err != nil {
-		return User{}, err
+		return User{}, db.Check(err)
 	}
 	return s.User(ctx, id)
 }
 
-// UpdateUser changes a user's name, body and contact details.
-func (s *Service) UpdateUser(ctx context.Context, id int64, in UserInput) (User, error) {
+// UpdateUser changes a user's name, body and contact details. actor is the
+// user making the change (0: the platform's own command line); see guard.
+func (s *Service) UpdateUser(ctx context.Context, actor, id int64, in UserInput) (User, error) {
 	u, err := s.User(ctx, id)
 	if err != nil {
 		return User{}, err
@@ -239,18 +245,23 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, in UserInput) (User,
 		return User{}, err
 	}
 	err = s.db.Tx(ctx, func(tx *db.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE users SET display_name=$1, body_id=$2, email=$3, phone=$4, updated_at=$5 WHERE id=$6`,
-			in.DisplayName, in.BodyID, in.Email, in.Phone, db.Now(), id)
-		return err
+		if _, err := guard(tx, actor, id); err != nil {
+			return err
+		}
+		return tx.Run(`UPDATE users SET display_name=$1, body_id=$2, email=$3, phone=$4, updated_at=$5 WHERE id=$6`,
+			in.DisplayName, in.BodyID, in.Email, in.Phone, tx.Now, id)
 	})
 	if err != nil {
-		return User{}, err
+		return User{}, db.Check(err)
 	}
 	return s.User(ctx, id)
 }
 
-// SetPassword replaces a user's password, ends their sessions and clears a lock-out.
-func (s *Service) SetPassword(ctx context.Context, id int64, pw string) error {
+// SetPassword replaces a user's password, ends their sessions, revokes their
+// API tokens and clears a lock-out: whoever knew the old password (or held
+// a token issued under it) is shut out. actor is the user making the change
+// (0: the platform's own command line); see guard.
+func (s *Service) SetPassword(ctx context.Context, actor, id int64, pw string) error {
 	u, err := s.User(ctx, id)
 	if err != nil {
 		return err
@@ -258,109 +269,148 @@ func (s *Service) SetPassword(ctx context.Context, id int64, pw string) error {
 	if err := CheckPasswordPolicy(u.Username, pw); err != nil {
 		return err
 	}
-	return s.db.Tx(ctx, func(tx *db.Tx) error {
-		now := db.Now()
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash=$1, password_at=$2, updated_at=$2, failed_count=0, locked_until=NULL WHERE id=$3`, HashPassword(pw), now, id); err != nil {
+	hash := HashPassword(pw)
+	return db.Check(s.db.Tx(ctx, func(tx *db.Tx) error {
+		if _, err := guard(tx, actor, id); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id=$1`, id)
-		return err
-	})
+		if err := tx.Run(`UPDATE users SET password_hash=$1, password_at=$2, updated_at=$2, failed_count=0, locked_until=NULL WHERE id=$3`, hash, tx.Now, id); err != nil {
+			return err
+		}
+		if err := tx.Run(`UPDATE api_tokens SET revoked_at=$1 WHERE user_id=$2 AND revoked_at IS NULL`, tx.Now, id); err != nil {
+			return err
+		}
+		return tx.Run(`DELETE FROM sessions WHERE user_id=$1`, id)
+	}))
 }
 
-// ChangeOwnPassword checks the current password before setting a new one.
+// ChangeOwnPassword checks the current password before setting a new one;
+// like SetPassword it ends every session and revokes every API token of
+// the user, the ones in use included.
 func (s *Service) ChangeOwnPassword(ctx context.Context, id int64, current, next string) error {
 	var hash string
-	if err := s.db.R.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id=$1`, id).Scan(&hash); err != nil {
-		return err
+	rctx, cancel := s.db.Ctx(ctx)
+	err := s.db.R.QueryRowContext(rctx, `SELECT password_hash FROM users WHERE id=$1`, id).Scan(&hash)
+	cancel()
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrUserNotFound
+	}
+	if err != nil {
+		return db.Check(err)
 	}
 	if !CheckPassword(hash, current) {
 		var fs errs.Fields
 		fs.Add("current_password", "password.wrong", "当前密码不正确", "the current password is wrong")
 		return fs.Err()
 	}
-	return s.SetPassword(ctx, id, next)
+	return s.SetPassword(ctx, id, id, next)
 }
 
 // SetDisabled disables or re-enables a user; disabling ends their sessions
-// and revokes nothing else, so re-enabling restores access.
-func (s *Service) SetDisabled(ctx context.Context, id int64, disabled bool) (User, error) {
-	if _, err := s.User(ctx, id); err != nil {
-		return User{}, err
-	}
+// (their API tokens stop working while the account is disabled), so
+// re-enabling restores access. actor is the user making the change (0: the
+// platform's own command line); see guard.
+func (s *Service) SetDisabled(ctx context.Context, actor, id int64, disabled bool) (User, error) {
 	err := s.db.Tx(ctx, func(tx *db.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled=$1, updated_at=$2 WHERE id=$3`, disabled, db.Now(), id); err != nil {
+		if _, err := guard(tx, actor, id); err != nil {
+			return err
+		}
+		if err := tx.Run(`UPDATE users SET disabled=$1, updated_at=$2 WHERE id=$3`, disabled, tx.Now, id); err != nil {
 			return err
 		}
 		if disabled {
-			_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id=$1`, id)
-			return err
+			return tx.Run(`DELETE FROM sessions WHERE user_id=$1`, id)
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE users SET failed_count=0, locked_until=NULL WHERE id=$1`, id)
-		return err
+		return tx.Run(`UPDATE users SET failed_count=0, locked_until=NULL WHERE id=$1`, id)
 	})
 	if err != nil {
-		return User{}, err
+		return User{}, db.Check(err)
 	}
 	return s.User(ctx, id)
 }
 
-// Unlock clears a lock-out after failed logins.
+// Unlock clears a lock-out after failed logins. It gives no one a
+// credential, so the security officer may unlock any account.
 func (s *Service) Unlock(ctx context.Context, id int64) error {
-	return s.db.Tx(ctx, func(tx *db.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE users SET failed_count=0, locked_until=NULL WHERE id=$1`, id)
+	var n int64
+	err := s.db.Tx(ctx, func(tx *db.Tx) error {
+		res, err := tx.Exec(`UPDATE users SET failed_count=0, locked_until=NULL WHERE id=$1`, id)
+		if err == nil {
+			n, _ = res.RowsAffected()
+		}
 		return err
 	})
+	if err == nil && n == 0 {
+		return ErrUserNotFound
+	}
+	return db.Check(err)
 }
+
+// Errors of role grants (三员分立).
+var (
+	ErrSeparation = errs.Conflict("role.separation", "系统管理员、安全保密管理员、安全审计员须由不同人员担任（三员分立）",
+		"the administrator, security officer and auditor roles must be held by different people")
+	ErrAuditorExclusive = errs.Conflict("role.auditor_exclusive", "安全审计员不能兼任其他角色：审计人员不得修改数据",
+		"an auditor cannot hold any other role: auditors must not change data")
+	ErrSelfGrant  = errs.Forbidden("role.self_grant", "不能给自己授予角色", "you cannot grant roles to yourself")
+	ErrSelfRevoke = errs.Forbidden("role.self_revoke", "不能撤销自己的角色", "you cannot revoke your own roles")
+)
 
 // GrantRole gives user id role r at body bodyID. Platform roles are held at
 // the platform's own body but act everywhere; the 三员 may not be combined,
-// and an auditor holds no other role at all.
+// an auditor holds no other role at all, no one grants themselves a role,
+// and a 三员 account is changed only by a holder of its own role (guard).
+// Every check reads the user's roles inside the write transaction, with the
+// user's row locked, so two concurrent grants cannot both pass.
 func (s *Service) GrantRole(ctx context.Context, granter, id int64, r Role, bodyID int64) error {
-	u, err := s.User(ctx, id)
-	if err != nil {
-		return err
-	}
 	if !r.Valid() {
 		return errs.Invalid("role.unknown", "未知角色", "unknown role")
 	}
 	if _, err := s.orgs.Body(ctx, bodyID); err != nil {
 		return err
 	}
-	if slices.Contains(threeRoles, r) {
-		for _, g := range u.Roles {
-			if g.Role != r && slices.Contains(threeRoles, g.Role) {
-				return errs.Conflict("role.separation", "系统管理员、安全保密管理员、安全审计员须由不同人员担任（三员分立）",
-					"the administrator, security officer and auditor roles must be held by different people")
+	if granter != 0 && granter == id {
+		return ErrSelfGrant
+	}
+	return db.Check(s.db.Tx(ctx, func(tx *db.Tx) error {
+		held, err := lockUser(tx, id)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(threeRoles, r) {
+			for _, g := range held {
+				if g != r && slices.Contains(threeRoles, g) {
+					return ErrSeparation
+				}
 			}
 		}
-	}
-	// An auditor only reads the audit trail; any other role would let the
-	// same person change what they audit.
-	for _, g := range u.Roles {
-		if g.Role != r && (g.Role == RoleAuditor || r == RoleAuditor) {
-			return errs.Conflict("role.auditor_exclusive", "安全审计员不能兼任其他角色：审计人员不得修改数据",
-				"an auditor cannot hold any other role: auditors must not change data")
+		// An auditor only reads the audit trail; any other role would let the
+		// same person change what they audit.
+		for _, g := range held {
+			if g != r && (g == RoleAuditor || r == RoleAuditor) {
+				return ErrAuditorExclusive
+			}
 		}
-	}
-	if granter == id {
-		return errs.Forbidden("role.self_grant", "不能给自己授予角色", "you cannot grant roles to yourself")
-	}
-	return s.db.Tx(ctx, func(tx *db.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO user_roles(user_id, role, body_id, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (user_id, role, body_id) DO NOTHING`, id, r, bodyID, nullInt(granter), db.Now())
-		return err
-	})
+		if err := checkActor(tx, granter, id, held); err != nil {
+			return err
+		}
+		return tx.Run(`INSERT INTO user_roles(user_id, role, body_id, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (user_id, role, body_id) DO NOTHING`, id, r, bodyID, nullInt(granter), tx.Now)
+	}))
 }
 
-// RevokeRole removes a role grant.
+// RevokeRole removes a role grant; like a grant, it is refused on a 三员
+// account the revoker does not share the role of (guard).
 func (s *Service) RevokeRole(ctx context.Context, revoker, id int64, r Role, bodyID int64) error {
-	if revoker == id {
-		return errs.Forbidden("role.self_revoke", "不能撤销自己的角色", "you cannot revoke your own roles")
+	if revoker != 0 && revoker == id {
+		return ErrSelfRevoke
 	}
 	var n int64
 	err := s.db.Tx(ctx, func(tx *db.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM user_roles WHERE user_id=$1 AND role=$2 AND body_id=$3`, id, r, bodyID)
+		if _, err := guard(tx, revoker, id); err != nil {
+			return err
+		}
+		res, err := tx.Exec(`DELETE FROM user_roles WHERE user_id=$1 AND role=$2 AND body_id=$3`, id, r, bodyID)
 		if err == nil {
 			n, _ = res.RowsAffected()
 		}
@@ -369,16 +419,21 @@ func (s *Service) RevokeRole(ctx context.Context, revoker, id int64, r Role, bod
 	if err == nil && n == 0 {
 		return errs.NotFound("role.not_held", "该用户没有这个角色", "the user does not hold this role")
 	}
-	return err
+	return db.Check(err)
 }
 
-const userCols = `u.id, u.username, u.display_name, u.body_id, COALESCE(b.name, ''), u.email, u.phone, u.disabled, u.locked_until, u.last_login_at, u.created_at`
+// The body's name is not read here: bodies belong to org, and names are
+// filled in by (*Service).name.
+const userCols = `u.id, u.username, u.display_name, u.body_id, u.email, u.phone, u.disabled, u.locked_until, u.last_login_at, u.created_at`
 
-func scanUser(sc interface{ Scan(...any) error }) (User, error) {
+// scanUser scans userCols, with the columns lead before them and trail
+// after them; a locked_until in the past (before now) is no lock.
+func scanUser(sc interface{ Scan(...any) error }, now time.Time, lead, trail []any) (User, error) {
 	var u User
 	var locked, last, created db.Time
-	err := sc.Scan(&u.ID, &u.Username, &u.DisplayName, &u.BodyID, &u.BodyName, &u.Email, &u.Phone, &u.Disabled, &locked, &last, &created)
-	if !locked.IsZero() && locked.After(time.Now()) {
+	dest := slices.Concat(lead, []any{&u.ID, &u.Username, &u.DisplayName, &u.BodyID, &u.Email, &u.Phone, &u.Disabled, &locked, &last, &created}, trail)
+	err := sc.Scan(dest...)
+	if !locked.IsZero() && locked.After(now) {
 		t := locked.Time
 		u.LockedUntil = &t
 	}
@@ -390,50 +445,98 @@ func scanUser(sc interface{ Scan(...any) error }) (User, error) {
 	return u, err
 }
 
+// userWithRoles runs q, which selects lead, userCols and then r.role,
+// r.body_id from a LEFT JOIN of user_roles r (one row per role, ordered), and
+// returns the user with roles and body names: the user and their roles in
+// one statement. It returns sql.ErrNoRows when q selects nothing.
+func (s *Service) userWithRoles(ctx context.Context, q string, args []any, lead ...any) (User, error) {
+	rctx, cancel := s.db.Ctx(ctx)
+	defer cancel()
+	rows, err := s.db.R.QueryContext(rctx, q, args...)
+	if err != nil {
+		return User{}, db.Check(err)
+	}
+	defer rows.Close()
+	now := s.db.Now().Time
+	var (
+		u     User
+		found bool
+	)
+	for rows.Next() {
+		var role sql.NullString
+		var body sql.NullInt64
+		x, err := scanUser(rows, now, lead, []any{&role, &body})
+		if err != nil {
+			return User{}, err
+		}
+		if !found {
+			u, found = x, true
+			u.Roles = []Grant{}
+		}
+		if role.Valid {
+			u.Roles = append(u.Roles, Grant{Role: Role(role.String), BodyID: body.Int64})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return User{}, db.Check(err)
+	}
+	if !found {
+		return User{}, sql.ErrNoRows
+	}
+	rows.Close()
+	err = s.name(ctx, []*User{&u})
+	return u, err
+}
+
+// name fills in the names of the users' bodies and of the bodies their
+// roles are held at, asking org (which owns bodies) once for all of them.
+func (s *Service) name(ctx context.Context, users []*User) error {
+	var ids []int64
+	for _, u := range users {
+		ids = append(ids, u.BodyID)
+		for _, g := range u.Roles {
+			ids = append(ids, g.BodyID)
+		}
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) == 0 {
+		return nil
+	}
+	bodies, err := s.orgs.BodiesByID(ctx, ids)
+	if err != nil {
+		return db.Check(err)
+	}
+	for _, u := range users {
+		u.BodyName = bodies[u.BodyID].Name
+		for i := range u.Roles {
+			u.Roles[i].BodyName = bodies[u.Roles[i].BodyID].Name
+		}
+	}
+	return nil
+}
+
 // ErrUserNotFound is returned for an unknown user.
 var ErrUserNotFound = errs.NotFound("user.not_found", "用户不存在", "no such user")
 
 // User returns one user with roles.
 func (s *Service) User(ctx context.Context, id int64) (User, error) {
-	u, err := scanUser(s.db.R.QueryRowContext(ctx, `SELECT `+userCols+` FROM users u LEFT JOIN bodies b ON b.id = u.body_id WHERE u.id=$1`, id))
+	u, err := s.userWithRoles(ctx, `SELECT `+userCols+`, r.role, r.body_id FROM users u
+		LEFT JOIN user_roles r ON r.user_id = u.id WHERE u.id=$1 ORDER BY r.role, r.body_id`, []any{id})
 	if errors.Is(err, sql.ErrNoRows) {
-		return u, ErrUserNotFound
+		return User{}, ErrUserNotFound
 	}
-	if err != nil {
-		return u, err
-	}
-	u.Roles, err = s.roles(ctx, id)
 	return u, err
 }
 
 // UserByName returns one user by username.
 func (s *Service) UserByName(ctx context.Context, username string) (User, error) {
-	var id int64
-	err := s.db.R.QueryRowContext(ctx, `SELECT id FROM users WHERE username=$1`, strings.ToLower(username)).Scan(&id)
+	u, err := s.userWithRoles(ctx, `SELECT `+userCols+`, r.role, r.body_id FROM users u
+		LEFT JOIN user_roles r ON r.user_id = u.id WHERE u.username=$1 ORDER BY r.role, r.body_id`, []any{strings.ToLower(strings.TrimSpace(username))})
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrUserNotFound
 	}
-	if err != nil {
-		return User{}, err
-	}
-	return s.User(ctx, id)
-}
-
-func (s *Service) roles(ctx context.Context, id int64) ([]Grant, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT r.role, r.body_id, COALESCE(b.name, '') FROM user_roles r LEFT JOIN bodies b ON b.id = r.body_id WHERE r.user_id=$1 ORDER BY r.role, r.body_id`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Grant{}
-	for rows.Next() {
-		var g Grant
-		if err := rows.Scan(&g.Role, &g.BodyID, &g.BodyName); err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return u, err
 }
 
 // UserFilter narrows a user listing.
@@ -445,8 +548,11 @@ type UserFilter struct {
 	Limit  int
 }
 
-// Users lists users with their roles, and the total.
+// Users lists users with their roles, and the total: three statements
+// (count, page, the page's roles) and one call to org for body names.
 func (s *Service) Users(ctx context.Context, f UserFilter) ([]User, int, error) {
+	rctx, cancel := s.db.Ctx(ctx)
+	defer cancel()
 	var a db.Args
 	where := []string{"1=1"}
 	if f.Q != "" {
@@ -461,33 +567,65 @@ func (s *Service) Users(ctx context.Context, f UserFilter) ([]User, int, error) 
 	}
 	cond := strings.Join(where, " AND ")
 	var total int
-	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM users u WHERE `+cond, a...).Scan(&total); err != nil {
-		return nil, 0, err
+	if err := s.db.R.QueryRowContext(rctx, `SELECT COUNT(*) FROM users u WHERE `+cond, a...).Scan(&total); err != nil {
+		return nil, 0, db.Check(err)
 	}
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 50
 	}
-	q := `SELECT ` + userCols + ` FROM users u LEFT JOIN bodies b ON b.id = u.body_id WHERE ` + cond + ` ORDER BY u.id LIMIT ` + a.Add(f.Limit) + ` OFFSET ` + a.Add(f.Offset)
-	rows, err := s.db.R.QueryContext(ctx, q, a...)
+	q := `SELECT ` + userCols + ` FROM users u WHERE ` + cond + ` ORDER BY u.id LIMIT ` + a.Add(f.Limit) + ` OFFSET ` + a.Add(f.Offset)
+	rows, err := s.db.R.QueryContext(rctx, q, a...)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, db.Check(err)
 	}
-	var out []User
+	now := s.db.Now().Time
+	out := []User{}
+	byID := map[int64]int{}
 	for rows.Next() {
-		u, err := scanUser(rows)
+		u, err := scanUser(rows, now, nil, nil)
 		if err != nil {
 			rows.Close()
 			return nil, 0, err
 		}
+		u.Roles = []Grant{}
+		byID[u.ID] = len(out)
 		out = append(out, u)
 	}
 	rows.Close()
-	for i := range out {
-		if out[i].Roles, err = s.roles(ctx, out[i].ID); err != nil {
+	if err := rows.Err(); err != nil {
+		return nil, 0, db.Check(err)
+	}
+	if len(out) == 0 {
+		return out, total, nil
+	}
+	ids := make([]int64, len(out))
+	for i, u := range out {
+		ids[i] = u.ID
+	}
+	rq, args := db.InList(`SELECT user_id, role, body_id FROM user_roles WHERE user_id IN `, ids)
+	rrows, err := s.db.R.QueryContext(rctx, rq+` ORDER BY user_id, role, body_id`, args...)
+	if err != nil {
+		return nil, 0, db.Check(err)
+	}
+	for rrows.Next() {
+		var uid int64
+		var g Grant
+		if err := rrows.Scan(&uid, &g.Role, &g.BodyID); err != nil {
+			rrows.Close()
 			return nil, 0, err
 		}
+		i := byID[uid]
+		out[i].Roles = append(out[i].Roles, g)
 	}
-	return out, total, rows.Err()
+	rrows.Close()
+	if err := rrows.Err(); err != nil {
+		return nil, 0, db.Check(err)
+	}
+	ptrs := make([]*User, len(out))
+	for i := range out {
+		ptrs[i] = &out[i]
+	}
+	return out, total, s.name(ctx, ptrs)
 }
 
 func nullInt(v int64) any {

@@ -2,10 +2,12 @@ package auth_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"xiangyun/internal/auth"
+	"xiangyun/internal/db"
 	"xiangyun/internal/db/dbtest"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/org"
@@ -14,15 +16,33 @@ import (
 const pw = "Correct-horse-42"
 
 type fixture struct {
+	store  *db.DB
 	auth   *auth.Service
+	orgs   *org.Service
 	bureau org.Body
 	dept   org.Body
+	clock  *clock
+}
+
+// clock is a store clock that tests move instead of sleeping.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }
 
 func setup(t *testing.T, dsn string, policy auth.Policy) fixture {
 	t.Helper()
 	ctx := context.Background()
 	store := dbtest.Open(t, dsn, "control")
+	clk := &clock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	store.Clock = clk.Now
 	orgs, err := org.Open(ctx, store)
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +62,7 @@ func setup(t *testing.T, dsn string, policy auth.Policy) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fixture{a, bureau, dept}
+	return fixture{store, a, orgs, bureau, dept, clk}
 }
 
 func TestPasswords(t *testing.T) {
@@ -53,13 +73,52 @@ func TestPasswords(t *testing.T) {
 	if h == auth.HashPassword(pw) {
 		t.Fatal("hash is not salted")
 	}
-	for _, bad := range []string{"short1", "alllettersnodigits", "1234567890123", ""} {
-		if auth.CheckPasswordPolicy("someone", bad) == nil {
-			t.Errorf("weak password %q accepted", bad)
+}
+
+// TestPasswordPolicy: each rule refuses with its own code, in both languages.
+func TestPasswordPolicy(t *testing.T) {
+	for _, c := range []struct{ user, pw, code string }{
+		{"someone", "short1", "password.length"},
+		{"someone", "Abcdefgh123", "password.length"}, // 11
+		{"someone", "", "password.length"},
+		{"someone", "alllettersnodigits", "password.classes"},
+		{"someone", "123456789012345", "password.classes"},
+		{"zhang.san", "zhang.san-2026-ok", "password.username"},
+		{"zhang.san", "My-ZHANG.SAN-pass-1", "password.username"},
+		{"someone", "woaini1314520", "password.common"},
+		{"someone", "Woaini1314!!", "password.common"},
+		{"someone", "qwe123456789", "password.common"},
+		{"someone", "Password2026!", "password.common"},
+		{"someone", "P@ssw0rd12345", "password.common"},
+		{"someone", "1qaz2wsx3edc", "password.common"},
+		{"someone", "5201314woaini", "password.common"},
+		{"someone", "abc123456789", "password.common"},
+	} {
+		err := auth.CheckPasswordPolicy(c.user, c.pw)
+		e, ok := errs.As(err)
+		if !ok || len(e.Fields) != 1 || e.Fields[0].Code != c.code || e.Fields[0].ZH == "" || e.Fields[0].EN == "" {
+			t.Errorf("%q for %s: %v, want %s", c.pw, c.user, err, c.code)
 		}
 	}
-	if auth.CheckPasswordPolicy("abcdefgh12", "abcdefgh12") == nil {
-		t.Error("password equal to username accepted")
+	for _, good := range []string{pw, "Demo-password-2026", "sKy7-harbour-lantern", "黄河远上白云间一片孤城2026"} {
+		if err := auth.CheckPasswordPolicy("zhang.san", good); err != nil {
+			t.Errorf("%q refused: %v", good, err)
+		}
+	}
+	for _, common := range []string{"123456", "5201314", "woaini1314", "qwe123", "password"} {
+		if !auth.IsCommonPassword(common) {
+			t.Errorf("%q is not on the common list", common)
+		}
+	}
+	// Generated passwords (the demo's) pass for every username of five or
+	// more characters.
+	for i := 0; i < 200; i++ {
+		g := auth.GeneratePassword()
+		for _, u := range []string{"admin", "secofficer", "auditor", "police_cdo", "cc_spec"} {
+			if err := auth.CheckPasswordPolicy(u, g); err != nil {
+				t.Fatalf("generated %q for %s: %v", g, u, err)
+			}
+		}
 	}
 }
 
@@ -133,16 +192,19 @@ func TestLoginLockoutSessionsTokens(t *testing.T) {
 			if _, err := f.auth.TokenPrincipal(ctx, secret); err == nil {
 				t.Fatal("revoked token accepted")
 			}
-			short, _, err := f.auth.CreateToken(ctx, u.ID, "short", time.Nanosecond)
+			short, _, err := f.auth.CreateToken(ctx, u.ID, "short", time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(2 * time.Millisecond)
+			if _, err := f.auth.TokenPrincipal(ctx, short); err != nil {
+				t.Fatalf("fresh token: %v", err)
+			}
+			f.clock.Add(time.Hour)
 			if _, err := f.auth.TokenPrincipal(ctx, short); err == nil {
 				t.Fatal("expired token accepted")
 			}
 			// Disabling ends sessions.
-			if _, err := f.auth.SetDisabled(ctx, u.ID, true); err != nil {
+			if _, err := f.auth.SetDisabled(ctx, 0, u.ID, true); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := f.auth.Session(ctx, tok); err == nil {
@@ -230,13 +292,14 @@ func TestRolesAndSeparation(t *testing.T) {
 }
 
 // TestSessionExpiry: a session ends when left idle, and at the latest
-// SessionMax after sign-in however busy it is.
+// SessionMax after sign-in however busy it is. The store's clock moves; the
+// test does not sleep.
 func TestSessionExpiry(t *testing.T) {
 	for dialect, dsn := range dbtest.TestDSNs(t) {
 		t.Run(string(dialect), func(t *testing.T) {
 			ctx := context.Background()
 			p := auth.DefaultPolicy
-			p.SessionIdle, p.SessionMax = time.Second, 3*time.Second
+			p.SessionIdle, p.SessionMax = 30*time.Minute, 2*time.Hour
 			f := setup(t, dsn(t), p)
 			if _, err := f.auth.CreateUser(ctx, auth.UserInput{Username: "wang.wu", DisplayName: "王五", BodyID: f.dept.ID, Password: pw}); err != nil {
 				t.Fatal(err)
@@ -249,23 +312,37 @@ func TestSessionExpiry(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			start := time.Now()
-			// Keep one session busy; leave the other alone.
-			for time.Since(start) < 2*time.Second {
+			// Keep one session busy every 10 minutes for 100 minutes; leave
+			// the other alone.
+			for i := 1; i <= 10; i++ {
+				f.clock.Add(10 * time.Minute)
 				if _, err := f.auth.Session(ctx, busy); err != nil {
-					t.Fatalf("busy session ended after %v: %v", time.Since(start), err)
+					t.Fatalf("busy session ended after %d minutes: %v", 10*i, err)
 				}
-				time.Sleep(100 * time.Millisecond)
 			}
 			if _, err := f.auth.Session(ctx, idle); err == nil {
-				t.Fatal("idle session still valid")
+				t.Fatal("idle session still valid after 100 minutes unused")
 			}
-			for time.Since(start) < 3200*time.Millisecond {
-				_, err = f.auth.Session(ctx, busy)
-				time.Sleep(100 * time.Millisecond)
+			f.clock.Add(19 * time.Minute) // 119 minutes: within SessionMax
+			if _, err := f.auth.Session(ctx, busy); err != nil {
+				t.Fatalf("busy session ended before SessionMax: %v", err)
 			}
+			f.clock.Add(time.Minute) // 120 minutes
 			if _, err := f.auth.Session(ctx, busy); err == nil {
-				t.Fatal("session valid past SessionMax")
+				t.Fatal("session valid at SessionMax")
+			}
+			// Idle exactly: a session unused for SessionIdle plus a moment ends.
+			s2, _, err := f.auth.Login(ctx, "wang.wu", pw, "127.0.0.1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.clock.Add(30 * time.Minute)
+			if _, err := f.auth.Session(ctx, s2); err != nil {
+				t.Fatalf("session ended at exactly SessionIdle: %v", err)
+			}
+			f.clock.Add(30*time.Minute + time.Second)
+			if _, err := f.auth.Session(ctx, s2); err == nil {
+				t.Fatal("session valid after SessionIdle unused")
 			}
 		})
 	}

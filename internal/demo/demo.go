@@ -140,6 +140,17 @@ func person(n int) (name, username string) {
 // Load fills an empty installation, or resets the demo passwords of a filled
 // one, and returns the logins to print.
 func Load(ctx context.Context, s Services, password string) ([]Login, error) {
+	// Refuse a weak demo password before anything is loaded, naming the rule.
+	for _, u := range users {
+		if err := auth.CheckPasswordPolicy(u.username, password); err != nil {
+			e, _ := errs.As(err)
+			msg := err.Error()
+			if e != nil && len(e.Fields) > 0 {
+				msg = e.Fields[0].EN + " (" + e.Fields[0].ZH + ")"
+			}
+			return nil, fmt.Errorf("the demo password (XIANGYUN_DEMO_PASSWORD) does not meet the password policy for user %s: %s; policy: %s", u.username, msg, auth.PasswordPolicyEN)
+		}
+	}
 	var logins []Login
 	for _, u := range users {
 		logins = append(logins, Login{Username: u.username, Password: password, Role: u.role.Name("zh") + " / " + u.role.Name("en")})
@@ -147,7 +158,7 @@ func Load(ctx context.Context, s Services, password string) ([]Login, error) {
 	if existing, err := s.Auth.UserByName(ctx, "admin"); err == nil {
 		for _, u := range users {
 			if du, err := s.Auth.UserByName(ctx, u.username); err == nil {
-				if err := s.Auth.SetPassword(ctx, du.ID, password); err != nil {
+				if err := s.Auth.SetPassword(ctx, 0, du.ID, password); err != nil {
 					return nil, err
 				}
 			}

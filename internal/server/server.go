@@ -82,6 +82,8 @@ type Server struct {
 	Routes  *httpx.Table
 	API     *api.API
 	Handler http.Handler
+
+	unlock func() // releases the data directory
 }
 
 // Open opens the stores, migrates them and builds the services and handler.
@@ -93,6 +95,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s := &Server{Config: cfg, Log: log}
 	var err error
 	fail := func(e error) (*Server, error) { s.Close(); return nil, e }
+	if s.unlock, err = lockDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
 	if s.Control, err = db.Open(ctx, cfg.DB, "control"); err != nil {
 		return fail(err)
 	}
@@ -139,7 +144,7 @@ func (s *Server) buildHandler() error {
 	s.Routes = &httpx.Table{}
 	s.Authn = &httpx.Authenticator{Auth: s.Auth, Audit: s.Audit, Log: s.Log, TrustProxy: s.Config.TrustProxy}
 	cookie := func(tok string) http.Cookie {
-		return api.SessionCookie(tok, s.Config.SecureCookies, auth.DefaultPolicy.SessionMax)
+		return api.SessionCookie(tok, s.Config.SecureCookies, s.Auth.Policy().SessionMax)
 	}
 	s.API = api.New(mux, api.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version})
 	if _, err := web.New(mux, web.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, Log: s.Log,
@@ -220,6 +225,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
+// Stores lists the installation's logical stores.
+func (s *Server) Stores() []*db.DB { return []*db.DB{s.Control, s.AuditDB} }
+
 // Close releases the stores.
 func (s *Server) Close() {
 	if s.Catalog != nil {
@@ -229,5 +237,8 @@ func (s *Server) Close() {
 		if d != nil {
 			_ = d.Close()
 		}
+	}
+	if s.unlock != nil {
+		s.unlock()
 	}
 }

@@ -10,8 +10,14 @@ import (
 )
 
 type profileData struct {
-	Tokens   []auth.Token
-	NewToken string
+	Tokens       []auth.Token
+	NewToken     string
+	PasswordHelp string // the password policy, beside the new-password field
+}
+
+// passwordHelp states the password policy in the page's language.
+func passwordHelp(lang string) string {
+	return pick(lang, auth.PasswordPolicyZH, auth.PasswordPolicyEN)
 }
 
 func (c *Console) renderProfile(w http.ResponseWriter, r *http.Request, status int, f *Form, msg, newToken string) {
@@ -25,7 +31,7 @@ func (c *Console) renderProfile(w http.ResponseWriter, r *http.Request, status i
 		f = &Form{Errors: map[string]string{}}
 	}
 	pg.Form, pg.Error = f, msg
-	pg.Data = &profileData{Tokens: toks, NewToken: newToken}
+	pg.Data = &profileData{Tokens: toks, NewToken: newToken, PasswordHelp: passwordHelp(pg.Lang)}
 	c.render(w, r, status, "profile", pg)
 }
 
@@ -49,7 +55,7 @@ func (c *Console) profilePassword(w http.ResponseWriter, r *http.Request) {
 	// Changing the password ends every session, this one included.
 	ck := c.Cookie("")
 	http.SetCookie(w, &ck)
-	c.redirect(w, r, "/login", pick(pgLang(r), "密码已修改，请重新登录", "Password changed; please sign in again"))
+	c.redirect(w, r, "/login", pick(pgLang(r), "密码已修改，所有会话已结束、API 令牌已全部撤销，请重新登录", "Password changed; every session has ended and your API tokens are revoked: please sign in again"))
 }
 
 func (c *Console) tokenCreate(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"xiangyun/internal/auth"
+	"xiangyun/internal/errs"
 	"xiangyun/internal/httpx"
 	"xiangyun/internal/org"
 )
@@ -23,11 +24,14 @@ func roleOpts(pg *Page) []roleOpt {
 }
 
 type usersData struct {
-	Users  []auth.User
-	Pager  Pager
-	Roles  []roleOpt
-	Bodies []org.Body
-	User   *auth.User
+	Users        []auth.User
+	Pager        Pager
+	Roles        []roleOpt
+	Bodies       []org.Body
+	User         *auth.User
+	PasswordHelp string // the password policy, beside password fields
+	MayChange    bool   // the viewer may change User's account (三员分立)
+	MayGrant     bool   // and grant or revoke its roles
 }
 
 func (c *Console) users(w http.ResponseWriter, r *http.Request) {
@@ -52,7 +56,12 @@ func (c *Console) users(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) userFormData(r *http.Request, pg *Page, u *auth.User) (*usersData, error) {
 	bodies, _, err := c.Orgs.Bodies(r.Context(), org.BodyFilter{})
-	return &usersData{Bodies: bodies, Roles: roleOpts(pg), User: u}, err
+	d := &usersData{Bodies: bodies, Roles: roleOpts(pg), User: u, PasswordHelp: passwordHelp(pg.Lang)}
+	if u != nil {
+		d.MayChange = pg.P.MayChange(*u)
+		d.MayGrant = d.MayChange && pg.P.Has(auth.PermRoleGrant) && pg.P.User.ID != u.ID
+	}
+	return d, err
 }
 
 func (c *Console) userNewForm(w http.ResponseWriter, r *http.Request) {
@@ -111,13 +120,24 @@ func (c *Console) userAction(w http.ResponseWriter, r *http.Request, done string
 	httpx.Note(r.Context(), "user:"+strconv.FormatInt(id, 10))
 	f := newForm(r)
 	if err := fn(id, f); err != nil {
+		if errs.KindOf(err) == errs.KindUnavailable {
+			c.fail(w, r, err)
+			return
+		}
 		u, gerr := c.Auth.User(r.Context(), id)
 		if gerr != nil {
 			c.fail(w, r, gerr)
 			return
 		}
 		f.Values.Del("password")
-		c.renderUser(w, r, http.StatusUnprocessableEntity, &u, f, f.fail(err, pgLang(r)))
+		status := http.StatusUnprocessableEntity
+		switch errs.KindOf(err) {
+		case errs.KindForbidden: // e.g. 三员分立: another's account
+			status = http.StatusForbidden
+		case errs.KindConflict:
+			status = http.StatusConflict
+		}
+		c.renderUser(w, r, status, &u, f, f.fail(err, pgLang(r)))
 		return
 	}
 	c.redirect(w, r, "/users/"+strconv.FormatInt(id, 10), done)
@@ -126,14 +146,14 @@ func (c *Console) userAction(w http.ResponseWriter, r *http.Request, done string
 func (c *Console) userDisable(w http.ResponseWriter, r *http.Request) {
 	c.userAction(w, r, pick(pgLang(r), "已更新账号状态", "Account status updated"), func(id int64, f *Form) error {
 		httpx.Note(r.Context(), "", "disabled", f.V("disabled"))
-		_, err := c.Auth.SetDisabled(r.Context(), id, f.V("disabled") == "true")
+		_, err := c.Auth.SetDisabled(r.Context(), auth.FromContext(r.Context()).User.ID, id, f.V("disabled") == "true")
 		return err
 	})
 }
 
 func (c *Console) userPassword(w http.ResponseWriter, r *http.Request) {
-	c.userAction(w, r, pick(pgLang(r), "已重置密码，该用户的会话已全部结束", "Password reset; the user's sessions have ended"), func(id int64, f *Form) error {
-		return c.Auth.SetPassword(r.Context(), id, f.V("password"))
+	c.userAction(w, r, pick(pgLang(r), "已重置密码，该用户的会话已全部结束、API 令牌已全部撤销", "Password reset; the user's sessions have ended and their API tokens are revoked"), func(id int64, f *Form) error {
+		return c.Auth.SetPassword(r.Context(), auth.FromContext(r.Context()).User.ID, id, f.V("password"))
 	})
 }
 

@@ -271,6 +271,9 @@ func holidayCNDir() string {
 // test is skipped, saying so, where the folder is absent.
 func TestHolidayCN(t *testing.T) {
 	dir := holidayCNDir()
+	if dir == "" && os.Getenv("CI") == "true" {
+		t.Fatal("CI=true but the shared standards data holiday-cn was not found (shared/standards/holiday-cn above this checkout, or XIANGYUN_SHARED_STANDARDS): the cross-check is required under CI")
+	}
 	if dir == "" {
 		t.Skip("shared standards data holiday-cn not found (no shared/standards/holiday-cn above this checkout and XIANGYUN_SHARED_STANDARDS unset); skipping the cross-check with holiday-cn")
 	}
