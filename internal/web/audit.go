@@ -144,6 +144,10 @@ var auditDetailKeys = map[string][2]string{
 	"error": {"错误", "error"}, "code": {"代码", "code"}, "status": {"状态", "status"}, "version": {"版本", "version"},
 	"note": {"说明", "note"}, "enabled": {"启用", "enabled"}, "body": {"机构", "body"}, "id": {"编号", "id"},
 	"method": {"请求方法", "method"}, "path": {"地址", "path"}, "ip": {"IP", "IP"}, "repeats": {"重复次数", "repeats"},
+	"credit_code": {"统一社会信用代码", "credit code"}, "kind": {"类型", "kind"}, "sector": {"行业", "sector"},
+	"region_code": {"行政区划", "region"}, "display_name": {"姓名", "name"}, "file": {"文件", "file"}, "dry_run": {"仅校验", "dry run"},
+	"catalog": {"目录", "catalog"}, "submitted": {"已提交", "submitted"}, "first_id": {"首个编号", "first id"},
+	"entry_id": {"目录编号", "entry id"}, "entry": {"目录", "entry"}, "disabled": {"停用", "disabled"}, "cancelled": {"取消", "cancelled"},
 }
 
 // httpStatusZH names the HTTP answers the log records as a status.
