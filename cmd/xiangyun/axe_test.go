@@ -49,7 +49,7 @@ func skipLink(u *url.URL) bool {
 // home page (one page of each kind) at 1024 px wide and runs axe-core
 // (WCAG 2.1 A and AA) on it: no serious or critical violation may remain.
 // It also checks that the page does not scroll sideways, nor any table
-// inside it. The anonymous pages (sign-in, 404) are checked too.
+// inside it, and that ECharts is loaded only where a chart is. The anonymous pages (sign-in, 404) are checked too.
 func TestAccessibility(t *testing.T) {
 	base := os.Getenv("XIANGYUN_E2E_URL") // a running demo, to iterate on the pages faster
 	if base == "" {
@@ -94,6 +94,11 @@ func TestAccessibility(t *testing.T) {
 		}
 		for _, o := range over {
 			t.Errorf("%s %s: scrolls sideways at 1024 px: %s", who, path, o)
+		}
+		// ECharts (1 MB) is loaded on the pages with a chart, and only there.
+		charts, err := chromedp.Run(ctx, chromedp.Evaluate[[]bool](`[!!document.querySelector('[data-chart]'), !!document.querySelector('script[src*="echarts"]')]`))
+		if err == nil && charts[0] != charts[1] {
+			t.Errorf("%s %s: chart on the page %v, ECharts loaded %v", who, path, charts[0], charts[1])
 		}
 		links, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))`))
 		if err != nil {
