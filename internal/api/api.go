@@ -111,6 +111,7 @@ var kindStatus = map[errs.Kind]int{
 	errs.KindUnauthenticated: http.StatusUnauthorized,
 	errs.KindTooMany:         http.StatusTooManyRequests,
 	errs.KindTooLarge:        http.StatusRequestEntityTooLarge,
+	errs.KindUnavailable:     http.StatusServiceUnavailable,
 }
 
 // problem turns a domain error into a problem; unknown errors become a
