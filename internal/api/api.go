@@ -18,6 +18,7 @@ import (
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/httpx"
+	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 )
 
@@ -27,6 +28,7 @@ type Deps struct {
 	Catalog      *catalog.Service
 	Auth         *auth.Service
 	Audit        *audit.Log
+	Notify       *notify.Service
 	Authn        *httpx.Authenticator
 	Table        *httpx.Table
 	SecureCookie bool
@@ -159,8 +161,10 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.orgRoutes()
 	a.userRoutes()
 	a.auditRoutes()
+	a.auditCheckpointRoutes()
 	a.catalogRoutes()
 	a.catalogIORoutes()
+	a.notificationRoutes()
 	mux.HandleFunc("GET /api/v1/docs", serveDocs)
 	// Anything else under /api/v1 is a problem too, never a text page.
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {

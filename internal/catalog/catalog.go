@@ -39,6 +39,7 @@ import (
 	"xiangyun/internal/auth"
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
+	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 	"xiangyun/internal/search"
 )
@@ -159,6 +160,9 @@ type Options struct {
 	Now func() time.Time
 	// Log receives index maintenance failures; nil means slog.Default().
 	Log *slog.Logger
+	// Notify receives workflow notices in each step's transaction; nil
+	// sends none.
+	Notify *notify.Service
 }
 
 // Service is the catalog.
@@ -168,6 +172,7 @@ type Service struct {
 	grades *GradePolicy
 	now    func() time.Time
 	log    *slog.Logger
+	notify *notify.Service
 
 	ix   *search.Index
 	ixMu sync.Mutex // serialises reload-and-upsert of index documents
@@ -191,7 +196,7 @@ func Open(ctx context.Context, store *db.DB, orgs *org.Service, opts Options) (*
 	if err := store.Migrate(ctx, "catalog", migrations); err != nil {
 		return nil, err
 	}
-	s := &Service{db: store, orgs: orgs, grades: opts.Grades, now: opts.Now, log: opts.Log}
+	s := &Service{db: store, orgs: orgs, grades: opts.Grades, now: opts.Now, log: opts.Log, notify: opts.Notify}
 	if s.grades == nil {
 		s.grades = DefaultGradePolicy()
 	}

@@ -9,6 +9,7 @@ import (
 	"xiangyun/internal/auth"
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
+	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 	"xiangyun/internal/valid"
 )
@@ -284,6 +285,9 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, in En
 			if err := event(w, id, number, "revise", p, reason, changedFields(diffContent(&old.Content, &in.Content)), now); err != nil {
 				return err
 			}
+			if err := s.notice(w, p, e, notify.KindRevised, reason); err != nil {
+				return err
+			}
 		}
 		return w.Run(`UPDATE entries SET updated_at = $1 WHERE id = $2`, now, id)
 	})
@@ -428,6 +432,9 @@ func (s *Service) submit(w *db.Tx, p *auth.Principal, e entryRow, note string, n
 	if err := s.setWorkingStatus(w, e, StatusSubmitted, now); err != nil {
 		return err
 	}
+	if err := s.notice(w, p, e, notify.KindSubmitted, note); err != nil {
+		return err
+	}
 	return event(w, e.id, v.Number, "submit", p, note, "", now)
 }
 
@@ -499,6 +506,9 @@ func (s *Service) publish(w *db.Tx, p *auth.Principal, e entryRow, note string, 
 	if err := syncLists(w, e.id, now, rname); err != nil {
 		return err
 	}
+	if err := s.notice(w, p, e, notify.KindPublished, note); err != nil {
+		return err
+	}
 	return event(w, e.id, number, "publish", p, note, "", now)
 }
 
@@ -523,6 +533,9 @@ func (s *Service) Return(ctx context.Context, p *auth.Principal, id int64, note 
 			return err
 		}
 		if err := s.setWorkingStatus(w, e, StatusReturned, now); err != nil {
+			return err
+		}
+		if err := s.notice(w, p, e, notify.KindReturned, note); err != nil {
 			return err
 		}
 		return event(w, e.id, number, "return", p, note, "", now)
@@ -557,6 +570,9 @@ func (s *Service) Withdraw(ctx context.Context, p *auth.Principal, id int64, rea
 			return err
 		}
 		if err := syncLists(w, e.id, now, name); err != nil {
+			return err
+		}
+		if err := s.notice(w, p, e, notify.KindWithdrawn, reason); err != nil {
 			return err
 		}
 		return event(w, e.id, number, "withdraw", p, reason, "", now)

@@ -160,6 +160,9 @@ func loadCatalog(ctx context.Context, s Services, bodies []org.Body, st *staff) 
 		}
 	}
 	s.progress("catalog: %d entries published over twelve months; now the open work", len(published))
+	if err := readHistory(ctx, s, st); err != nil {
+		return 0, err
+	}
 
 	// The entries still waiting, submitted 0 to 12.5 days ago.
 	n := 0

@@ -14,6 +14,7 @@ import (
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/ident"
+	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 )
 
@@ -23,6 +24,7 @@ type Services struct {
 	Auth    *auth.Service
 	Catalog *catalog.Service
 	Audit   *audit.Log
+	Notify  *notify.Service // optional: the demo users' notices of the past year are marked read
 	// Progress, when set, is told what the first load is doing; it is not
 	// called when the installation is already filled.
 	Progress func(step string)
