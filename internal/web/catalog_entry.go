@@ -168,6 +168,9 @@ func statusOf(err error) int {
 // diffRow is one line of the diff table.
 type diffRow struct {
 	Label, Old, New string
+	// OldSegs and NewSegs mark the words that changed when a field was
+	// edited (both sides present); empty for an added or removed value.
+	OldSegs, NewSegs []seg
 }
 
 type diffData struct {
@@ -215,6 +218,9 @@ func (c *Console) catalogDiff(w http.ResponseWriter, r *http.Request) {
 		}
 		if ch.Item != nil && ch.New != "" {
 			row.New = v.describeItem(ch.Item)
+		}
+		if row.Old != "" && row.New != "" {
+			row.OldSegs, row.NewSegs = wordDiff(row.Old, row.New)
 		}
 		d.Rows = append(d.Rows, row)
 	}
