@@ -222,7 +222,7 @@ func loadQuality(ctx context.Context, s Services) error {
 			at := last.Add(-time.Duration(k) * step)
 			rate := 0.0
 			if problem && !(fixed && k == 0) {
-				rate = 0.03 + 0.04*rng.Float64()
+				rate = 0.15 + 0.2*rng.Float64()
 			}
 			batch++
 			if err := demoBatch(ctx, s, e, batch, at, rng, rate); err != nil {

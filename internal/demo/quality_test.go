@@ -41,13 +41,20 @@ func TestDemoQuality(t *testing.T) {
 	measured, low := 0, 0
 	for _, b := range bodies {
 		measured += b.Measured
-		if b.Scores != nil && b.Scores.Score < 95 {
+		if b.OpenIncidents == 0 {
+			continue
+		}
+		mine, err := s.Quality.Scores(ctx, catalog.System, b.BodyID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := mine[0].Ranking; len(r) > 0 && r[0].Score < 95 {
 			low++
 		}
 	}
 	t.Logf("%d entries measured", measured)
 	if measured < 60 || low == 0 {
-		t.Errorf("%d entries measured, %d bodies below 95", measured, low)
+		t.Errorf("%d entries measured, %d bodies with an entry to fix below 95", measured, low)
 	}
 	open, nOpen, _ := s.Quality.Incidents(ctx, catalog.System, quality.IncidentFilter{Status: "open", Limit: 500})
 	_, nClosed, _ := s.Quality.Incidents(ctx, catalog.System, quality.IncidentFilter{Status: quality.IncidentResolved})

@@ -280,36 +280,31 @@ type Scores struct {
 	Dim   map[string]*float64 `json:"dimensions"`
 }
 
-// batchScores computes the scores of one batch: a dimension's score is the
-// share of (row, rule) checks of that dimension that passed, × 100; the
-// overall score is the mean of the dimensions present. Timeliness is 100 at
-// the time of a batch (fresh data) when the freshness rule is on.
+// batchScores computes the scores of one batch. A dimension's score is the
+// share of rows that pass its worst rule, × 100: a batch where 30% of the ID
+// numbers are wrong scores 70 on validity however many other validity rules
+// pass (an average over rules would hide it). The overall score is the mean
+// of the dimensions present. Timeliness is 100 at the time of a batch (fresh
+// data) when the freshness rule is on.
 func batchScores(results []RuleResult, rows int, fresh bool) Scores {
-	type acc struct{ checks, failed float64 }
-	dims := map[string]*acc{}
+	worst := map[string]float64{}
 	for _, r := range results {
-		a := dims[r.Dimension]
-		if a == nil {
-			a = &acc{}
-			dims[r.Dimension] = a
-		}
 		n := float64(max(rows, 1))
-		f := float64(min(r.Failed, max(rows, 1)))
+		f := float64(min(r.Failed, max(rows, 1))) / n
 		if r.Kind == KindRowCount && r.Failed > 0 {
-			f = n // a batch of the wrong size fails in full
+			f = 1 // a batch of the wrong size fails in full
 		}
-		a.checks += n
-		a.failed += f
+		worst[r.Dimension] = max(worst[r.Dimension], f)
 	}
 	sc := Scores{Dim: map[string]*float64{}}
 	if fresh {
 		v := 100.0
 		sc.Dim[Timeliness] = &v
 	}
-	for d, a := range dims {
-		v := round1(100 * (1 - a.failed/a.checks))
+	for d, f := range worst {
+		v := round1(100 * (1 - f))
 		if d == Timeliness && sc.Dim[d] != nil {
-			v = round1((v + *sc.Dim[d]) / 2)
+			v = min(v, *sc.Dim[d])
 		}
 		sc.Dim[d] = &v
 	}
