@@ -88,19 +88,22 @@ const (
 	PermCatalogReview Permission = "catalog.review" // publish or return submitted entries
 	PermCatalogLists  Permission = "catalog.lists"  // manage responsibility and negative lists, rebuild the index
 	PermCatalogDemand Permission = "catalog.demand" // post demands (需求清单)
+
+	PermDataUpload Permission = "data.upload" // upload and push records of one's own body's entries
+	PermDataRead   Permission = "data.read"   // read records and batches (own body's; masked for the platform)
 )
 
 // grants is the role → permission table: least privilege, 三员分立.
 var grants = map[Role][]Permission{
 	RoleAdmin: {PermDashboard, PermOrgRead, PermOrgWrite, PermUserRead, PermUserWrite, PermSettings,
-		PermCatalogRead, PermCatalogLists},
+		PermCatalogRead, PermCatalogLists, PermDataRead},
 	RoleSecurityOfficer: {PermDashboard, PermOrgRead, PermUserRead, PermRoleGrant},
 	RoleAuditor:         {PermDashboard, PermAuditRead},
 	RoleReviewer: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogReview, PermCatalogLists,
-		PermCatalogDemand},
+		PermCatalogDemand, PermDataRead},
 	RoleChiefDataOfficer: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogEdit, PermCatalogSubmit,
-		PermCatalogDemand},
-	RoleDataSpecialist: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogEdit},
+		PermCatalogDemand, PermDataUpload, PermDataRead},
+	RoleDataSpecialist: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogEdit, PermDataUpload, PermDataRead},
 }
 
 // RoleHas reports whether role r carries permission p.

@@ -172,6 +172,8 @@ type Service struct {
 	rebuild   IndexStatus
 	bg        sync.WaitGroup
 	stop      context.CancelFunc
+
+	publishHooks []PublishHook
 	bgCtx     context.Context
 }
 
