@@ -18,6 +18,7 @@ import (
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/httpx"
+	"xiangyun/internal/ingest"
 	"xiangyun/internal/org"
 )
 
@@ -31,6 +32,8 @@ type Deps struct {
 	Table        *httpx.Table
 	SecureCookie bool
 	Version      string
+	Ingest       *ingest.Service // records; nil leaves the records routes out
+	SpoolDir     string          // where uploads wait while their batches run
 }
 
 // API registers operations on a huma API.
@@ -159,6 +162,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.auditRoutes()
 	a.catalogRoutes()
 	a.catalogIORoutes()
+	a.ingestRoutes()
 	// Anything else under /api/v1 is a problem too, never a text page.
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, &Problem{Status: http.StatusNotFound, Title: "Not Found", Code: "not_found", Detail: "no such API operation: " + r.Method + " " + r.URL.Path,

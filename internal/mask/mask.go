@@ -190,20 +190,22 @@ func Infer(name string) string {
 	return ""
 }
 
-// For returns the rule that applies to an item: its own rule when set,
-// otherwise, for a sensitive item or any item of an L3/L4 entry, the rule its
-// name suggests; a sensitive item whose name suggests nothing is redacted.
+// For returns the rule that applies to an item for a reader who is not its
+// provider. A rule set on the item wins. Otherwise (the catalog stores
+// "none" when no rule was chosen) a sensitive item is masked by the rule its
+// name suggests; in an L3 or L4 entry a sensitive item whose name suggests
+// nothing is redacted. Items not marked sensitive are shown as they are.
 func For(rule, itemName string, sensitive bool, grade string) string {
-	if rule != "" {
+	if rule != "" && rule != None {
 		return rule
 	}
-	if !sensitive && grade != "L3" && grade != "L4" {
+	if !sensitive {
 		return None
 	}
 	if r := Infer(itemName); r != "" {
 		return r
 	}
-	if sensitive {
+	if grade == "L3" || grade == "L4" {
 		return Redact
 	}
 	return None

@@ -50,12 +50,12 @@ func TestFor(t *testing.T) {
 		want       string
 	}{
 		{"", "公民身份号码", true, "L2", IDCard},
-		{"", "姓名", false, "L3", Name},
-		{"", "姓名", false, "L1", None},
-		{"", "备注", true, "L1", Redact},
-		{"", "备注", false, "L4", None},
+		{None, "姓名", true, "L3", Name},
+		{None, "姓名", false, "L3", None},
+		{None, "备注", true, "L4", Redact},
+		{None, "备注", true, "L1", None},
+		{None, "备注", false, "L4", None},
 		{Mobile, "备注", false, "L1", Mobile},
-		{None, "姓名", true, "L4", None},
 	} {
 		if got := For(c.rule, c.name, c.sensitive, c.grade); got != c.want {
 			t.Errorf("For(%q, %q, %v, %q) = %q, want %q", c.rule, c.name, c.sensitive, c.grade, got, c.want)

@@ -25,6 +25,7 @@ import (
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/db"
 	"xiangyun/internal/httpx"
+	"xiangyun/internal/ingest"
 	"xiangyun/internal/org"
 	"xiangyun/internal/web"
 )
@@ -74,10 +75,12 @@ type Server struct {
 	Log     *slog.Logger
 	Control *db.DB
 	AuditDB *db.DB
+	DataDB  *db.DB // aggregated records
 	Orgs    *org.Service
 	Auth    *auth.Service
 	Audit   *audit.Log
 	Catalog *catalog.Service
+	Ingest  *ingest.Service
 	Authn   *httpx.Authenticator
 	Routes  *httpx.Table
 	API     *api.API
@@ -104,6 +107,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if s.AuditDB, err = db.Open(ctx, cfg.DB, "audit"); err != nil {
 		return fail(err)
 	}
+	if s.DataDB, err = db.Open(ctx, cfg.DB, "data"); err != nil {
+		return fail(err)
+	}
 	key, err := audit.LoadOrCreateKey(cfg.AuditKeyFile, "xiangyun-audit")
 	if err != nil {
 		return fail(fmt.Errorf("audit key: %w", err))
@@ -114,6 +120,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	// Changes committed before a crash whose audit records were not yet
 	// delivered are appended now, before anything else is served.
 	s.Audit.Watch(s.Control)
+	s.Audit.Watch(s.DataDB)
 	if n, err := s.Audit.Drain(ctx, time.Now()); err != nil {
 		return fail(fmt.Errorf("audit: deliver pending records: %w", err))
 	} else if n > 0 {
@@ -126,6 +133,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return fail(err)
 	}
 	if s.Catalog, err = catalog.Open(ctx, s.Control, s.Orgs, catalog.Options{IndexDir: filepath.Join(cfg.DataDir, "index", "catalog")}); err != nil {
+		return fail(err)
+	}
+	if s.Ingest, err = ingest.Open(ctx, s.DataDB, s.Catalog, ingest.Options{SpoolDir: filepath.Join(cfg.DataDir, "uploads"), Log: log}); err != nil {
 		return fail(err)
 	}
 	if err := s.buildHandler(); err != nil {
@@ -146,7 +156,8 @@ func (s *Server) buildHandler() error {
 	cookie := func(tok string) http.Cookie {
 		return api.SessionCookie(tok, s.Config.SecureCookies, s.Auth.Policy().SessionMax)
 	}
-	s.API = api.New(mux, api.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version})
+	s.API = api.New(mux, api.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version,
+		Ingest: s.Ingest, SpoolDir: filepath.Join(s.Config.DataDir, "uploads")})
 	if _, err := web.New(mux, web.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, Log: s.Log,
 		Brand: s.Config.Brand, Login: s.API.Login, Cookie: cookie, Version: Version, Started: time.Now()}); err != nil {
 		return err
@@ -158,7 +169,7 @@ func (s *Server) buildHandler() error {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		for _, d := range []*db.DB{s.Control, s.AuditDB} {
+		for _, d := range s.Stores() {
 			if err := d.R.PingContext(ctx); err != nil {
 				http.Error(w, "database "+d.Name+" not ready", http.StatusServiceUnavailable)
 				return
@@ -226,14 +237,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // Stores lists the installation's logical stores.
-func (s *Server) Stores() []*db.DB { return []*db.DB{s.Control, s.AuditDB} }
+func (s *Server) Stores() []*db.DB { return []*db.DB{s.Control, s.AuditDB, s.DataDB} }
 
 // Close releases the stores.
 func (s *Server) Close() {
+	if s.Ingest != nil {
+		s.Ingest.Close()
+	}
 	if s.Catalog != nil {
 		_ = s.Catalog.Close()
 	}
-	for _, d := range []*db.DB{s.Control, s.AuditDB} {
+	for _, d := range []*db.DB{s.Control, s.AuditDB, s.DataDB} {
 		if d != nil {
 			_ = d.Close()
 		}
