@@ -174,7 +174,7 @@ type Service struct {
 	stop      context.CancelFunc
 
 	publishHooks []PublishHook
-	bgCtx     context.Context
+	bgCtx        context.Context
 }
 
 // System is the platform itself acting from the command line (demo loading,

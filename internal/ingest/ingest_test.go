@@ -2,8 +2,8 @@ package ingest
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
