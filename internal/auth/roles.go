@@ -89,6 +89,12 @@ const (
 	PermCatalogLists  Permission = "catalog.lists"  // manage responsibility and negative lists, rebuild the index
 	PermCatalogDemand Permission = "catalog.demand" // post demands (需求清单)
 
+	// Quality: read scores, rules, incidents and overdue lists (platform
+	// roles everywhere, body roles for their own body); manage an entry's
+	// rules and its incidents (the providing body: 谁采集、谁负责).
+	PermQualityRead   Permission = "quality.read"
+	PermQualityManage Permission = "quality.manage"
+
 	PermDataUpload Permission = "data.upload" // upload and push records of one's own body's entries
 	PermDataRead   Permission = "data.read"   // read records and batches (own body's; masked for the platform)
 )
@@ -96,14 +102,15 @@ const (
 // grants is the role → permission table: least privilege, 三员分立.
 var grants = map[Role][]Permission{
 	RoleAdmin: {PermDashboard, PermOrgRead, PermOrgWrite, PermUserRead, PermUserWrite, PermSettings,
-		PermCatalogRead, PermCatalogLists, PermDataRead},
+		PermCatalogRead, PermCatalogLists, PermQualityRead, PermDataRead},
 	RoleSecurityOfficer: {PermDashboard, PermOrgRead, PermUserRead, PermRoleGrant},
 	RoleAuditor:         {PermDashboard, PermAuditRead},
 	RoleReviewer: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogReview, PermCatalogLists,
-		PermCatalogDemand, PermDataRead},
+		PermCatalogDemand, PermQualityRead, PermDataRead},
 	RoleChiefDataOfficer: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogEdit, PermCatalogSubmit,
-		PermCatalogDemand, PermDataUpload, PermDataRead},
-	RoleDataSpecialist: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogEdit, PermDataUpload, PermDataRead},
+		PermCatalogDemand, PermQualityRead, PermQualityManage, PermDataUpload, PermDataRead},
+	RoleDataSpecialist: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogEdit, PermQualityRead, PermQualityManage,
+		PermDataUpload, PermDataRead},
 }
 
 // RoleHas reports whether role r carries permission p.
