@@ -15,6 +15,7 @@ import (
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
+	"xiangyun/internal/quality"
 )
 
 // Batch is one upload or push with its lineage and outcome.
@@ -317,11 +318,12 @@ func (s *Service) stageAll(ctx context.Context, j *job) error {
 	if err := s.db.Tx(ctx, func(tx *db.Tx) error { return createStaging(tx, j) }); err != nil {
 		return err
 	}
-	var checker RowChecker
+	var checker *quality.Checker
 	if s.opts.Quality != nil {
 		if checker, err = s.opts.Quality.Checker(ctx, j.entry.ID, items); err != nil {
 			return err
 		}
+		checker.SetLookup(s.lookup(ctx))
 	}
 	keyIdx := map[string]int{}
 	vals := make([]string, len(items))
@@ -339,6 +341,7 @@ func (s *Service) stageAll(ctx context.Context, j *job) error {
 		j.rows++
 		clear(vals)
 		var rowErrs []RowError
+		var rowKeys []string // quality rule keys of rowErrs' quality violations
 		add := func(col, value, rule, zh, en string) {
 			rowErrs = append(rowErrs, RowError{Row: int64(rec.Num), Column: col, Value: clip(value), Rule: rule, MessageZH: zh, MessageEN: en})
 		}
@@ -377,8 +380,10 @@ func (s *Service) stageAll(ctx context.Context, j *job) error {
 			for i, it := range items {
 				v := vals[i]
 				if v == "" {
-					if it.Required || it.Key {
-						add(it.Name, "", "required", "必填信息项为空", "a required item is empty")
+					// Key items can never be empty; other required items are the
+					// quality module's (not null, which users may switch off).
+					if it.Key || (it.Required && checker == nil) {
+						add(it.Name, "", quality.KindNotNull, "必填信息项为空", "a required item is empty")
 						failed[it.Name] = true
 					}
 					continue
@@ -401,12 +406,18 @@ func (s *Service) stageAll(ctx context.Context, j *job) error {
 			for _, v := range checker.Row(row) {
 				if !failed[v.Item] {
 					add(v.Item, v.Value, v.Rule, v.ZH, v.EN)
+					rowKeys = append(rowKeys, v.Key)
 				}
 			}
 		}
 		if len(rowErrs) > 0 {
 			j.rejected++
-			for _, e := range rowErrs {
+			// Counted by rule key for quality; type checks by their kind, which
+			// quality attributes to its first rule of that kind.
+			for _, k := range rowKeys {
+				j.perRule[k]++
+			}
+			for _, e := range rowErrs[:len(rowErrs)-len(rowKeys)] {
 				j.perRule[e.Rule]++
 			}
 			j.addErrors(rowErrs)
@@ -534,7 +545,7 @@ func insertErrors(tx *db.Tx, batchID int64, es []RowError) error {
 
 // applySet removes the staged rows that break a set rule (uniqueness over
 // the batch) and reports them.
-func (s *Service) applySet(ctx context.Context, j *job, set []SetViolation) error {
+func (s *Service) applySet(ctx context.Context, j *job, set []quality.SetViolation) error {
 	if len(set) == 0 {
 		return nil
 	}
@@ -542,8 +553,8 @@ func (s *Service) applySet(ctx context.Context, j *job, set []SetViolation) erro
 	return s.db.Tx(ctx, func(tx *db.Tx) error {
 		for _, v := range set {
 			if len(v.Rows) == 0 {
-				// A rule over the whole batch (row count): every row fails it.
-				j.perRule[v.Rule]++
+				// A rule over the whole batch (row count): reported once.
+				j.perRule[v.Key]++
 				j.addErrors([]RowError{{Row: 0, Column: v.Item, Value: v.Value, Rule: v.Rule, MessageZH: v.ZH, MessageEN: v.EN}})
 				continue
 			}
@@ -571,7 +582,7 @@ func (s *Service) applySet(ctx context.Context, j *job, set []SetViolation) erro
 				for _, n := range nums {
 					j.staged--
 					j.rejected++
-					j.perRule[v.Rule]++
+					j.perRule[v.Key]++
 					re := RowError{Row: n, Column: v.Item, Value: clip(v.Value), Rule: v.Rule, MessageZH: v.ZH, MessageEN: v.EN}
 					j.addErrors([]RowError{re})
 					if j.results != nil {

@@ -18,6 +18,7 @@ import (
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
+	"xiangyun/internal/quality"
 )
 
 //go:embed migrations
@@ -39,39 +40,14 @@ const (
 	RejectAll    = "reject_all"
 )
 
-// Violation is one rule a value broke, as the quality module reports it.
-type Violation struct {
-	Rule, Item, Value, ZH, EN string
-}
-
-// SetViolation is a rule broken by a set of rows (uniqueness over the batch,
-// row count); Rows are the 1-based ordinals of the calls to Row.
-type SetViolation struct {
-	Violation
-	Rows []int
-}
-
-// RowChecker checks the rows of one batch.
-type RowChecker interface {
-	Row(values map[string]string) []Violation
-	Finish() []SetViolation
-}
-
-// Quality is what ingest needs of the quality module: the compiled rules of
-// an entry, and a place to record each batch's results in the publishing
-// transaction. A nil Quality checks types, lengths, required and key items
-// only.
-type Quality interface {
-	Checker(ctx context.Context, entryID int64, items []catalog.Item) (RowChecker, error)
-	RecordBatch(tx *db.Tx, entryID, batchID int64, rows, rejected int, perRule map[string]int) error
-}
-
 // Options configure the service.
 type Options struct {
 	// SpoolDir holds uploaded files while their batches run.
 	SpoolDir string
-	// Quality supplies the entry's quality rules; nil: type checks only.
-	Quality Quality
+	// Quality supplies the entry's quality rules and keeps each batch's
+	// results (in the control store, Control); nil: type checks only.
+	Quality *quality.Service
+	Control *db.DB
 	Log     *slog.Logger
 	// ChunkRows is how many rows are staged per transaction (default 1000).
 	ChunkRows int
@@ -85,6 +61,7 @@ type Service struct {
 	log     *slog.Logger
 
 	mu      sync.Mutex
+	qmu     sync.Mutex // one quality delivery at a time
 	running map[int64]*run
 	wg      sync.WaitGroup
 	ctx     context.Context
@@ -118,12 +95,12 @@ func Open(ctx context.Context, store *db.DB, cat *catalog.Service, opts Options)
 	if cat != nil {
 		cat.OnPublish(s.checkPublish)
 	}
+	// Results of batches published before a crash reach quality now.
+	if err := s.deliverQuality(ctx); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
-
-// SetQuality installs the quality module once it is built (it is opened
-// after ingest's store).
-func (s *Service) SetQuality(q Quality) { s.opts.Quality = q }
 
 // Close cancels running batches (they end as failed, nothing published) and
 // waits for them.

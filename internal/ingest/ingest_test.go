@@ -21,13 +21,16 @@ import (
 	"xiangyun/internal/errs"
 	"xiangyun/internal/ident"
 	"xiangyun/internal/org"
+	"xiangyun/internal/quality"
 )
 
 type fixture struct {
 	t       testing.TB
 	ctx     context.Context
 	data    *db.DB
+	control *db.DB
 	cat     *catalog.Service
+	q       *quality.Service
 	s       *Service
 	p       map[string]*auth.Principal
 	police  org.Body
@@ -76,7 +79,7 @@ func newFixture(t testing.TB, dsn string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, ctx: ctx, data: data, p: map[string]*auth.Principal{}, dir: t.TempDir()}
+	f := &fixture{t: t, ctx: ctx, data: data, control: control, p: map[string]*auth.Principal{}, dir: t.TempDir()}
 	if _, err := orgs.CreateRegion(ctx, org.Region{Code: "220000", Name: "吉林省"}); err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +113,10 @@ func newFixture(t testing.TB, dsn string) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.cat.Close() })
-	if f.s, err = Open(ctx, data, f.cat, Options{SpoolDir: f.dir, ChunkRows: 7}); err != nil {
+	if f.q, err = quality.Open(ctx, control, f.cat, quality.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if f.s, err = Open(ctx, data, f.cat, Options{SpoolDir: f.dir, ChunkRows: 7, Quality: f.q, Control: control}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(f.s.Close)
@@ -201,14 +207,23 @@ func TestUploadModesAndHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 		b, err := f.upload("police_spec", "人口.csv", []byte(gbk), ModeAppend, PublishValid)
-		// 110105194912310021 is accepted without the quality module (type checks only); the empty 姓名 is not.
-		wantStatus(t, b, err, StatusPublished, 4, 3, 1)
+		// The quality defaults reject the bad ID number's check digit and the empty 姓名.
+		wantStatus(t, b, err, StatusPublished, 4, 2, 2)
 		if b.Encoding != "GB18030" {
 			t.Errorf("encoding %q", b.Encoding)
 		}
+		// The batch's results reached quality (control store) through the outbox.
+		var results, pending int
+		if err := f.control.R.QueryRow(`SELECT COUNT(*) FROM quality_results WHERE batch_id = $1 AND failed > 0`, b.ID).Scan(&results); err != nil || results < 2 {
+			t.Fatalf("quality results: %d %v", results, err)
+		}
+		if err := f.data.R.QueryRow(`SELECT COUNT(*) FROM xy_outbox WHERE topic = $1`, topicQuality).Scan(&pending); err != nil || pending != 0 {
+			t.Fatalf("undelivered quality messages: %d %v", pending, err)
+		}
 		es := f.errors(b.ID)
-		// The header is row 1; the quoted line break keeps 张三 on row 2, so 姓名 is empty on row 5.
-		if len(es) != 1 || es[0].Row != 5 || es[0].Column != "姓名" || es[0].Rule != "required" || es[0].MessageZH == "" || es[0].MessageEN == "" {
+		// The header is row 1; the quoted line break keeps 张三 on row 2.
+		if len(es) != 2 || es[0].Row != 4 || es[0].Column != "公民身份号码" || es[0].Rule != quality.KindIDCard ||
+			es[1].Row != 5 || es[1].Column != "姓名" || es[1].Rule != quality.KindNotNull || es[1].MessageZH == "" || es[1].MessageEN == "" {
 			t.Fatalf("errors: %+v", es)
 		}
 		recs := f.records("police_spec", map[string]string{"公民身份号码": id2})
@@ -247,7 +262,7 @@ func TestUploadModesAndHistory(t *testing.T) {
 		}
 		var hist int
 		_ = f.data.R.QueryRow(`SELECT COUNT(*) FROM ingest_history WHERE batch_id = $1`, b.ID).Scan(&hist)
-		if hist != 3 { // two deleted, one changed (李𠀀 → 李四)
+		if hist != 2 { // 张三丰 deleted, 李𠀀 → 李四 changed; 赵六 unchanged keeps no history
 			t.Fatalf("replace history rows: %d", hist)
 		}
 		// reject_all publishes nothing when one row fails.
@@ -384,7 +399,7 @@ func TestPushIdempotency(t *testing.T) {
 			t.Fatal(err)
 		}
 		if res.Batch.Status != StatusPublished || res.Batch.Accepted != 1 || res.Batch.Rejected != 2 || len(res.Results) != 3 ||
-			!res.Results[0].Accepted || res.Results[1].Accepted || res.Results[1].Errors[0].Rule != "required" || res.Results[2].Errors[0].Rule != "type" {
+			!res.Results[0].Accepted || res.Results[1].Accepted || res.Results[1].Errors[0].Rule != quality.KindNotNull || res.Results[2].Errors[0].Rule != "type" {
 			t.Fatalf("push: %+v", res)
 		}
 		again, err := f.s.Push(f.ctx, f.p["police_spec"], f.entryID, "k1", "", "", "", body)

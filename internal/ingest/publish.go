@@ -2,7 +2,9 @@ package ingest
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
+	"time"
 
 	"xiangyun/internal/db"
 )
@@ -123,8 +125,21 @@ func (s *Service) publish(ctx context.Context, j *job) (status, zh, en string, e
 			message_zh = '', message_en = '' WHERE id = $7`, StatusPublished, j.rows, accepted, j.rejected, j.encoding, tx.Now, j.batch.ID); err != nil {
 			return err
 		}
-		if q := s.opts.Quality; q != nil {
-			return q.RecordBatch(tx, j.entry.ID, j.batch.ID, int(j.rows), int(j.rejected), j.perRule)
+		if s.opts.Quality != nil && status == StatusPublished {
+			// Quality keeps its results in the control store: the message
+			// commits with the records and is delivered after (again after a crash).
+			msg, err := json.Marshal(qualityMsg{EntryID: j.entry.ID, BatchID: j.batch.ID, Rows: int(j.rows), Rejected: int(j.rejected), PerRule: j.perRule})
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Emit(topicQuality, msg); err != nil {
+				return err
+			}
+			tx.AfterCommit(func() {
+				if err := s.deliverQuality(context.WithoutCancel(ctx)); err != nil {
+					s.log.Error("ingest: delivering batch results to quality", "batch", j.batch.ID, "err", err)
+				}
+			})
 		}
 		return nil
 	})
@@ -188,4 +203,50 @@ func markConflicts(tx *db.Tx, j *job, q string) error {
 			MessageZH: "主键已存在于已发布的记录中", MessageEN: "the key is already published"})
 	}
 	return rows.Err()
+}
+
+const topicQuality = "ingest.quality"
+
+// qualityMsg carries a published batch's results to quality.RecordBatch.
+type qualityMsg struct {
+	EntryID  int64          `json:"entry_id"`
+	BatchID  int64          `json:"batch_id"`
+	Rows     int            `json:"rows"`
+	Rejected int            `json:"rejected"`
+	PerRule  map[string]int `json:"per_rule"`
+}
+
+// deliverQuality hands the results of published batches to quality, each in
+// a control-store transaction, and acknowledges them. RecordBatch is
+// idempotent per batch, so a message delivered twice (a crash between the
+// two stores' commits) is harmless.
+func (s *Service) deliverQuality(ctx context.Context) error {
+	if s.opts.Quality == nil || s.opts.Control == nil {
+		return nil
+	}
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	for {
+		msgs, err := s.db.Outbox(ctx, topicQuality, time.Time{}, 100)
+		if err != nil || len(msgs) == 0 {
+			return err
+		}
+		for _, m := range msgs {
+			var q qualityMsg
+			if err := json.Unmarshal(m.Payload, &q); err != nil {
+				return err
+			}
+			if q.Rejected > q.Rows {
+				q.Rejected = q.Rows
+			}
+			if err := s.opts.Control.Tx(ctx, func(tx *db.Tx) error {
+				return s.opts.Quality.RecordBatch(tx, q.EntryID, q.BatchID, q.Rows, q.Rejected, q.PerRule)
+			}); err != nil {
+				return err
+			}
+			if err := s.db.Ack(ctx, m.ID); err != nil {
+				return err
+			}
+		}
+	}
 }

@@ -27,6 +27,7 @@ import (
 	"xiangyun/internal/httpx"
 	"xiangyun/internal/ingest"
 	"xiangyun/internal/org"
+	"xiangyun/internal/quality"
 	"xiangyun/internal/web"
 )
 
@@ -80,6 +81,7 @@ type Server struct {
 	Auth    *auth.Service
 	Audit   *audit.Log
 	Catalog *catalog.Service
+	Quality *quality.Service
 	Ingest  *ingest.Service
 	Authn   *httpx.Authenticator
 	Routes  *httpx.Table
@@ -135,7 +137,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if s.Catalog, err = catalog.Open(ctx, s.Control, s.Orgs, catalog.Options{IndexDir: filepath.Join(cfg.DataDir, "index", "catalog")}); err != nil {
 		return fail(err)
 	}
-	if s.Ingest, err = ingest.Open(ctx, s.DataDB, s.Catalog, ingest.Options{SpoolDir: filepath.Join(cfg.DataDir, "uploads"), Log: log}); err != nil {
+	if s.Quality, err = quality.Open(ctx, s.Control, s.Catalog, quality.Options{}); err != nil {
+		return fail(err)
+	}
+	if s.Ingest, err = ingest.Open(ctx, s.DataDB, s.Catalog, ingest.Options{SpoolDir: filepath.Join(cfg.DataDir, "uploads"), Log: log,
+		Quality: s.Quality, Control: s.Control}); err != nil {
 		return fail(err)
 	}
 	if err := s.buildHandler(); err != nil {
