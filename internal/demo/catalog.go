@@ -121,6 +121,9 @@ func loadCatalog(ctx context.Context, s Services, bodies []org.Body) (int, error
 	if err := loadLists(ctx, s, bodies, entries); err != nil {
 		return 0, fmt.Errorf("lists: %w", err)
 	}
+	if _, err := loadRecords(ctx, s); err != nil {
+		return 0, fmt.Errorf("records: %w", err)
+	}
 	return len(entries), nil
 }
 

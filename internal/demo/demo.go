@@ -14,6 +14,7 @@ import (
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/ident"
+	"xiangyun/internal/ingest"
 	"xiangyun/internal/org"
 )
 
@@ -23,6 +24,7 @@ type Services struct {
 	Auth    *auth.Service
 	Catalog *catalog.Service
 	Audit   *audit.Log
+	Ingest  *ingest.Service // records of the police entry; nil leaves them out
 }
 
 // Login is one printed demo login.
