@@ -74,12 +74,11 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	defer s.Close()
-	record := func(action, object string, err error) {
-		e := audit.Entry{Action: action, Actor: "system", Object: object, Outcome: audit.OutcomeSuccess, Detail: map[string]string{"via": "cli", "username": *username}}
-		if err != nil {
-			e.Outcome = audit.OutcomeFailure
-		}
-		_, _ = s.Audit.Append(ctx, e)
+	// Each change writes its audit record's intent in its own transaction
+	// (so a crash cannot leave it unrecorded); the final record, with the
+	// object and outcome, is delivered after.
+	audited := func(action string, fn func(ctx context.Context) (object string, err error)) error {
+		return auditedChange(ctx, s, audit.Entry{Action: action, Actor: "system", Detail: map[string]string{"via": "cli", "username": *username}}, fn)
 	}
 	switch sub {
 	case "create":
@@ -87,14 +86,19 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if err != nil {
 			return err
 		}
-		u, err := s.Auth.CreateUser(ctx, auth.UserInput{Username: *username, DisplayName: *name, BodyID: *bodyID, Password: pw})
-		record("auth.user.create", fmt.Sprintf("user:%d", u.ID), err)
+		var u auth.User
+		err = audited("auth.user.create", func(ctx context.Context) (string, error) {
+			var err error
+			u, err = s.Auth.CreateUser(ctx, auth.UserInput{Username: *username, DisplayName: *name, BodyID: *bodyID, Password: pw})
+			return fmt.Sprintf("user:%d", u.ID), err
+		})
 		if err != nil {
 			return err
 		}
 		if *role != "" {
-			err = s.Auth.GrantRole(ctx, 0, u.ID, auth.Role(*role), *bodyID)
-			record("auth.role.grant", fmt.Sprintf("user:%d", u.ID), err)
+			err = audited("auth.role.grant", func(ctx context.Context) (string, error) {
+				return fmt.Sprintf("user:%d", u.ID), s.Auth.GrantRole(ctx, 0, u.ID, auth.Role(*role), *bodyID)
+			})
 			if err != nil {
 				return err
 			}
@@ -109,8 +113,9 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if err != nil {
 			return err
 		}
-		err = s.Auth.SetPassword(ctx, 0, u.ID, pw)
-		record("auth.user.password_reset", fmt.Sprintf("user:%d", u.ID), err)
+		err = audited("auth.user.password_reset", func(ctx context.Context) (string, error) {
+			return fmt.Sprintf("user:%d", u.ID), s.Auth.SetPassword(ctx, 0, u.ID, pw)
+		})
 		if err != nil {
 			return err
 		}
@@ -120,8 +125,10 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if err != nil {
 			return err
 		}
-		_, err = s.Auth.SetDisabled(ctx, 0, u.ID, true)
-		record("auth.user.disable", fmt.Sprintf("user:%d", u.ID), err)
+		err = audited("auth.user.disable", func(ctx context.Context) (string, error) {
+			_, err := s.Auth.SetDisabled(ctx, 0, u.ID, true)
+			return fmt.Sprintf("user:%d", u.ID), err
+		})
 		if err != nil {
 			return err
 		}
@@ -132,14 +139,54 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	return nil
 }
 
-func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "verify" {
-		return errors.New("usage: xiangyun audit verify [--db …]")
+// auditedChange runs fn with a context whose first committed write
+// transaction also writes e's intent to the outbox, then delivers e with
+// the object fn names and the outcome (once; the drainer delivers it if
+// this process dies first). A change that committed nothing is recorded as
+// a failure.
+func auditedChange(ctx context.Context, s *server.Server, e audit.Entry, fn func(ctx context.Context) (string, error)) error {
+	var origin string
+	hooked := db.WithCommitHook(ctx, func(tx *db.Tx) error {
+		if origin != "" {
+			return nil
+		}
+		o, err := audit.Intent(tx, e)
+		if err != nil {
+			return err
+		}
+		tx.AfterCommit(func() { origin = o })
+		return nil
+	})
+	object, err := fn(hooked)
+	e.Object = object
+	if err != nil {
+		e.Outcome = audit.OutcomeFailure
 	}
-	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	if origin == "" {
+		if _, aerr := s.Audit.Append(ctx, e); aerr != nil {
+			return errors.Join(err, aerr)
+		}
+		return err
+	}
+	return errors.Join(err, s.Audit.Deliver(ctx, origin, e))
+}
+
+func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const usage = "usage: xiangyun audit verify [--checkpoint FILE] [--db …] | xiangyun audit checkpoint [--db …]"
+	if len(args) == 0 || (args[0] != "verify" && args[0] != "checkpoint") {
+		return errors.New(usage)
+	}
+	fs := flag.NewFlagSet("audit "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c common
 	c.flags(fs)
+	var checkpoints []string
+	if args[0] == "verify" {
+		fs.Func("checkpoint", "a checkpoint saved earlier (`xiangyun audit checkpoint`) the log must be consistent with; repeatable", func(s string) error {
+			checkpoints = append(checkpoints, s)
+			return nil
+		})
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -149,27 +196,78 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer store.Close()
-	key, err := audit.LoadOrCreateKey(c.cfg.AuditKeyFile, "xiangyun-audit")
+	// Verification never creates a key: a missing key is itself a finding.
+	key, err := audit.LoadKey(c.cfg.AuditKeyFile, server.AuditKeyName)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w (restore the key file; verification never creates one)", err)
 	}
 	l, err := audit.Open(ctx, store, audit.Key{Verifier: key.Verifier})
 	if err != nil {
 		return err
 	}
+	if args[0] == "checkpoint" {
+		msg, err := l.CurrentCheckpoint(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := l.OpenCheckpoint(msg); err != nil {
+			return fmt.Errorf("the current tree head does not verify: %w", err)
+		}
+		_, err = stdout.Write(msg)
+		return err
+	}
+	failed := false
 	rep, err := l.Verify(ctx)
 	if err != nil {
 		return err
 	}
 	if rep.OK {
 		fmt.Fprintf(stdout, "audit log OK: %d records verified; signed tree head valid\n", rep.Checked)
-		return nil
+	} else {
+		failed = true
+		fmt.Fprintf(stdout, "audit log FAILED verification: %d records in the signed head, %d checked\n", rep.Size, rep.Checked)
+		if rep.First != nil {
+			fmt.Fprintf(stdout, "first problem at record %d: %s — %s\n", rep.First.Seq, rep.First.Kind, rep.First.Message)
+		}
 	}
-	fmt.Fprintf(stdout, "audit log FAILED verification: %d records in the signed head, %d checked\n", rep.Size, rep.Checked)
-	if rep.First != nil {
-		fmt.Fprintf(stdout, "first problem at record %d: %s — %s\n", rep.First.Seq, rep.First.Kind, rep.First.Message)
+	l.SetAnchor(audit.Anchor{File: c.cfg.AuditAnchor})
+	if cp, err := l.CheckAnchor(ctx); err != nil {
+		failed = true
+		fmt.Fprintf(stdout, "anchor FAILED: %v\n", err)
+	} else if cp != nil {
+		fmt.Fprintf(stdout, "anchor OK: consistent with the checkpoint at size %d in %s\n", cp.Size, c.cfg.AuditAnchor)
+	} else {
+		fmt.Fprintf(stdout, "anchor: no checkpoint anchored in %s yet\n", c.cfg.AuditAnchor)
 	}
-	return errors.New("audit log verification failed")
+	for _, path := range checkpoints {
+		if err := checkSavedCheckpoints(ctx, l, path, stdout); err != nil {
+			failed = true
+			fmt.Fprintf(stdout, "checkpoint %s FAILED: %v\n", path, err)
+		}
+	}
+	if failed {
+		return errors.New("audit log verification failed")
+	}
+	return nil
+}
+
+// checkSavedCheckpoints proves the log consistent with every checkpoint in
+// the file at path.
+func checkSavedCheckpoints(ctx context.Context, l *audit.Log, path string, stdout io.Writer) error {
+	cps, err := l.ReadCheckpoints(path)
+	if err != nil {
+		return err
+	}
+	if len(cps) == 0 {
+		return errors.New("the file holds no checkpoint")
+	}
+	for _, cp := range cps {
+		if err := l.Consistent(ctx, cp); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "checkpoint %s OK: the log extends the checkpoint at size %d\n", path, cp.Size)
+	}
+	return nil
 }
 
 func cmdIndex(ctx context.Context, args []string, stdout, stderr io.Writer) error {

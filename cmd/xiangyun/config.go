@@ -28,9 +28,14 @@ func (c *common) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.cfg.Addr, "addr", env("XIANGYUN_ADDR", "127.0.0.1:8080"), "listen address")
 	fs.StringVar(&c.cfg.DataDir, "data", env("XIANGYUN_DATA", ""), "directory for files (search index, audit key)")
 	fs.StringVar(&c.cfg.AuditKeyFile, "audit-key", env("XIANGYUN_AUDIT_KEY", ""), "audit signing key file")
+	fs.StringVar(&c.cfg.AuditAnchor, "audit-anchor", env("XIANGYUN_AUDIT_ANCHOR", ""), "file the audit log's signed checkpoints are appended to (default DATA/audit-checkpoints)")
+	fs.StringVar(&c.cfg.AuditWitness, "audit-witness", env("XIANGYUN_AUDIT_WITNESS", ""), "URL of a tlog-witness that receives each audit checkpoint")
 	fs.StringVar(&c.cfg.Brand, "brand", env("XIANGYUN_BRAND", ""), "platform name shown in the console")
 	fs.BoolVar(&c.cfg.SecureCookies, "secure-cookies", envBool("XIANGYUN_SECURE_COOKIES"), "mark cookies Secure (behind TLS)")
 	fs.BoolVar(&c.cfg.TrustProxy, "trust-proxy", envBool("XIANGYUN_TRUST_PROXY"), "trust X-Forwarded-For")
+	fs.StringVar(&c.cfg.SMTPURL, "smtp-url", env("XIANGYUN_SMTP_URL", ""), "SMTP server for notification e-mail: smtp://user:pass@host:port (STARTTLS when offered; ?starttls=required) or smtps://…; empty = no e-mail")
+	fs.StringVar(&c.cfg.SMTPFrom, "smtp-from", env("XIANGYUN_SMTP_FROM", ""), "sender address of notification e-mail")
+	fs.StringVar(&c.cfg.PublicURL, "public-url", env("XIANGYUN_PUBLIC_URL", ""), "the console's address as users reach it (https://host), for links in e-mail")
 	fs.StringVar(&c.logFormat, "log-format", env("XIANGYUN_LOG_FORMAT", "text"), "log format: text or json")
 }
 

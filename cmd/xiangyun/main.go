@@ -50,6 +50,9 @@ Common flags (each also as an environment variable):
   --brand   XIANGYUN_BRAND    platform name shown in the console
   --secure-cookies XIANGYUN_SECURE_COOKIES  mark cookies Secure (serve behind TLS)
   --trust-proxy    XIANGYUN_TRUST_PROXY     take client addresses from X-Forwarded-For
+  --smtp-url   XIANGYUN_SMTP_URL    SMTP server for notification e-mail: smtp://user:pass@host:port or smtps://… (default: no e-mail)
+  --smtp-from  XIANGYUN_SMTP_FROM   sender address of notification e-mail
+  --public-url XIANGYUN_PUBLIC_URL  the console's address as users reach it, for links in e-mail
   --log-format XIANGYUN_LOG_FORMAT  text (default) or json
 `
 

@@ -19,6 +19,7 @@ import (
 	"xiangyun/internal/errs"
 	"xiangyun/internal/httpx"
 	"xiangyun/internal/ingest"
+	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 )
 
@@ -28,6 +29,7 @@ type Deps struct {
 	Catalog      *catalog.Service
 	Auth         *auth.Service
 	Audit        *audit.Log
+	Notify       *notify.Service
 	Authn        *httpx.Authenticator
 	Table        *httpx.Table
 	SecureCookie bool
@@ -114,6 +116,7 @@ var kindStatus = map[errs.Kind]int{
 	errs.KindUnauthenticated: http.StatusUnauthorized,
 	errs.KindTooMany:         http.StatusTooManyRequests,
 	errs.KindTooLarge:        http.StatusRequestEntityTooLarge,
+	errs.KindUnavailable:     http.StatusServiceUnavailable,
 }
 
 // problem turns a domain error into a problem; unknown errors become a
@@ -160,9 +163,11 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.orgRoutes()
 	a.userRoutes()
 	a.auditRoutes()
+	a.auditCheckpointRoutes()
 	a.catalogRoutes()
 	a.catalogIORoutes()
 	a.ingestRoutes()
+	a.notificationRoutes()
 	// Anything else under /api/v1 is a problem too, never a text page.
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, &Problem{Status: http.StatusNotFound, Title: "Not Found", Code: "not_found", Detail: "no such API operation: " + r.Method + " " + r.URL.Path,

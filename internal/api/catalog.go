@@ -12,6 +12,7 @@ import (
 
 	"xiangyun/internal/auth"
 	"xiangyun/internal/catalog"
+	"xiangyun/internal/errs"
 	"xiangyun/internal/httpx"
 )
 
@@ -25,8 +26,8 @@ type entrySearchIn struct {
 	Provider  []string `query:"provider,explode" doc:"provider body id"`
 	Region    []string `query:"region,explode" doc:"region code; includes its sub-regions"`
 	Class     []string `query:"class,explode" doc:"classification: 类 (1, 2, 3) or 类/项 (e.g. 1/01)"`
-	ShareType []string `query:"share_type,explode" doc:"unconditional, conditional, none"`
-	OpenType  []string `query:"open_type,explode" doc:"unconditional, conditional, none"`
+	ShareType []string `query:"share_type,explode" doc:"unconditional, conditional, none; the labels are accepted too, also the regulation's 授权共享 (conditional) and 非共享 (none)"`
+	OpenType  []string `query:"open_type,explode" doc:"unconditional, conditional, none (or their labels)"`
 	Format    []string `query:"format,explode" doc:"format class"`
 	Cycle     []string `query:"cycle,explode" doc:"update cycle"`
 	Grade     []string `query:"grade,explode" doc:"data grade"`
@@ -43,7 +44,7 @@ func (in *entrySearchIn) query() catalog.SearchQuery {
 			delete(f, k)
 		}
 	}
-	return catalog.SearchQuery{Q: in.Q, Filters: f, Sort: in.Sort, Offset: in.offset(), Limit: in.limit(), FacetSize: in.FacetSize}
+	return catalog.SearchQuery{Q: in.Q, Filters: catalog.ParseFilters(f), Sort: in.Sort, Offset: in.offset(), Limit: in.limit(), FacetSize: in.FacetSize}
 }
 
 type entrySearchOut struct {
@@ -55,7 +56,76 @@ type entrySearchOut struct {
 }
 
 type entryIn struct{ Body catalog.EntryInput }
-type entryOut struct{ Body catalog.Entry }
+type entryOut struct {
+	ETag string `header:"ETag" doc:"the entry's revision; send it as If-Match to change the entry"`
+	Body catalog.Entry
+}
+
+// entryResult answers with e and its ETag.
+func entryResult(e catalog.Entry, err error) (*entryOut, error) {
+	out := &entryOut{Body: e}
+	if err == nil && e.ID != 0 {
+		out.ETag = etag(e.Rev)
+	}
+	return out, err
+}
+
+// etag is an entry revision's entity tag.
+func etag(rev int64) string { return `"` + strconv.FormatInt(rev, 10) + `"` }
+
+// Precondition is the If-Match header of a change to an existing entry (an
+// exported type, so that huma reads the embedded field).
+type Precondition struct {
+	IfMatch string `header:"If-Match" maxLength:"200" doc:"the ETag (or rev) of the entry as read; a change made on an older revision is refused with 412"`
+}
+
+// preconditionRequired and preconditionFailed are the problems of a change
+// without If-Match and of one made on an older revision.
+func preconditionRequired() *Problem {
+	return &Problem{Status: http.StatusPreconditionRequired, Title: http.StatusText(http.StatusPreconditionRequired),
+		Code: "precondition.required", Detail: "send If-Match with the entry's ETag",
+		MessageZH: "修改目录须带 If-Match 请求头（读取目录时得到的 ETag），以免覆盖他人的修改",
+		MessageEN: "changing an entry needs an If-Match header with the ETag you read, so that nobody's change is overwritten"}
+}
+
+func preconditionFailed() *Problem {
+	return &Problem{Status: http.StatusPreconditionFailed, Title: http.StatusText(http.StatusPreconditionFailed),
+		Code: catalog.ErrStale.Code, Detail: "If-Match does not match the entry's current ETag",
+		MessageZH: catalog.ErrStale.ZH + "（If-Match 与目录当前的 ETag 不符）",
+		MessageEN: catalog.ErrStale.EN + " (If-Match does not match the entry's current ETag)"}
+}
+
+// conds turns If-Match into the service's precondition: required refuses
+// a missing header (428); "*" matches any revision; a list matches any of
+// its strong tags ("7" or 7); weak tags never match (RFC 9110 §13.1.1).
+func (m Precondition) conds(required bool) ([]catalog.Cond, error) {
+	h := strings.TrimSpace(m.IfMatch)
+	switch {
+	case h == "" && required:
+		return nil, preconditionRequired()
+	case h == "" || h == "*":
+		return nil, nil
+	}
+	revs := []int64{}
+	for _, t := range strings.Split(h, ",") {
+		t = strings.TrimSpace(t)
+		if strings.HasPrefix(t, "W/") {
+			continue
+		}
+		if n, err := strconv.ParseInt(strings.Trim(t, `"`), 10, 64); err == nil {
+			revs = append(revs, n)
+		}
+	}
+	return []catalog.Cond{catalog.IfRev(revs...)}, nil
+}
+
+// staleAs412 reports a stale change made with If-Match as 412.
+func staleAs412(err error, conds []catalog.Cond) error {
+	if e, ok := errs.As(err); ok && e.Code == catalog.ErrStale.Code && len(conds) > 0 {
+		return preconditionFailed()
+	}
+	return err
+}
 
 type entryBatchIn struct {
 	Body struct {
@@ -74,6 +144,7 @@ type entryCodeIn struct {
 
 type entryUpdateIn struct {
 	IDPath
+	Precondition
 	Body struct {
 		Entry  catalog.EntryInput `json:"entry"`
 		Reason string             `json:"reason,omitempty" maxLength:"500" doc:"why it changes; required when revising a published entry"`
@@ -82,6 +153,7 @@ type entryUpdateIn struct {
 
 type entryNoteIn struct {
 	IDPath
+	Precondition
 	Body struct {
 		Comment string `json:"comment,omitempty" maxLength:"1000" doc:"review comment; required to return"`
 	}
@@ -89,6 +161,7 @@ type entryNoteIn struct {
 
 type entryReasonIn struct {
 	IDPath
+	Precondition
 	Body struct {
 		Reason string `json:"reason" maxLength:"1000"`
 	}
@@ -197,7 +270,7 @@ func (a *API) catalogRoutes() {
 		func(ctx context.Context, in *entryIn) (*entryOut, error) {
 			e, err := c().Create(ctx, principal(ctx), in.Body)
 			httpx.Note(ctx, entryObject(e.ID), "code", e.Code, "provider_id", itoa(in.Body.ProviderID))
-			return &entryOut{Body: e}, err
+			return entryResult(e, err)
 		})
 	op(a, http.MethodPost, "/catalog/entries/batch", "catalog.entry.create_many", auth.PermCatalogEdit,
 		"Draft many entries at once: all or none; errors name rows[i].field",
@@ -213,35 +286,43 @@ func (a *API) catalogRoutes() {
 		})
 	op(a, http.MethodGet, "/catalog/entries/by-code", "catalog.entry.read_code", auth.PermCatalogRead, "One entry by its code",
 		func(ctx context.Context, in *entryCodeIn) (*entryOut, error) {
-			e, err := c().GetByCode(ctx, principal(ctx), in.Code)
-			return &entryOut{Body: e}, err
+			return entryResult(c().GetByCode(ctx, principal(ctx), in.Code))
 		})
 	op(a, http.MethodGet, "/catalog/entries/{id}", "catalog.entry.read", auth.PermCatalogRead,
 		"One entry with its data items and, for its body and reviewers, its pending revision",
 		func(ctx context.Context, in *IDPath) (*entryOut, error) {
-			e, err := c().Get(ctx, principal(ctx), in.ID)
-			return &entryOut{Body: e}, err
+			return entryResult(c().Get(ctx, principal(ctx), in.ID))
 		})
 	op(a, http.MethodPut, "/catalog/entries/{id}", "catalog.entry.update", auth.PermCatalogEdit,
-		"Edit a draft, or revise a published entry (a new version; the published one stays in force)",
+		"Edit a draft, or revise a published entry (a new version; the published one stays in force). "+
+			"If-Match with the ETag read is required: 428 without it, 412 when the entry has changed since",
 		func(ctx context.Context, in *entryUpdateIn) (*entryOut, error) {
 			httpx.Note(ctx, entryObject(in.ID), "reason", in.Body.Reason)
-			e, err := c().Update(ctx, principal(ctx), in.ID, in.Body.Entry, in.Body.Reason)
+			conds, err := in.conds(true)
+			if err != nil {
+				return nil, err
+			}
+			e, err := c().Update(ctx, principal(ctx), in.ID, in.Body.Entry, in.Body.Reason, conds...)
 			if err == nil {
 				httpx.Note(ctx, "", "version", strconv.Itoa(max(e.Version, revision(e))))
 			}
-			return &entryOut{Body: e}, err
+			return entryResult(e, staleAs412(err, conds))
 		})
-	transition := func(method, path, action string, perm auth.Permission, summary string,
-		fn func(s *catalog.Service, ctx context.Context, p *auth.Principal, id int64, text string) (catalog.Entry, error)) {
-		op(a, method, path, action, perm, summary, func(ctx context.Context, in *entryNoteIn) (*entryOut, error) {
-			httpx.Note(ctx, entryObject(in.ID), "comment", in.Body.Comment)
-			e, err := fn(c(), ctx, principal(ctx), in.ID, in.Body.Comment)
-			if err == nil {
-				httpx.Note(ctx, "", "status", e.Status)
-			}
-			return &entryOut{Body: e}, err
-		})
+	type step = func(s *catalog.Service, ctx context.Context, p *auth.Principal, id int64, text string, conds ...catalog.Cond) (catalog.Entry, error)
+	transition := func(method, path, action string, perm auth.Permission, summary string, fn step) {
+		op(a, method, path, action, perm, summary+"; with If-Match, only on the revision read (412 otherwise)",
+			func(ctx context.Context, in *entryNoteIn) (*entryOut, error) {
+				httpx.Note(ctx, entryObject(in.ID), "comment", in.Body.Comment)
+				conds, err := in.conds(false)
+				if err != nil {
+					return nil, err
+				}
+				e, err := fn(c(), ctx, principal(ctx), in.ID, in.Body.Comment, conds...)
+				if err == nil {
+					httpx.Note(ctx, "", "status", e.Status)
+				}
+				return entryResult(e, staleAs412(err, conds))
+			})
 	}
 	transition(http.MethodPost, "/catalog/entries/{id}/submit", "catalog.entry.submit", auth.PermCatalogSubmit,
 		"Submit the draft for review (chief data officer of the provider)", (*catalog.Service).Submit)
@@ -249,13 +330,17 @@ func (a *API) catalogRoutes() {
 		"Publish the submitted version (platform reviewer; never one's own body's entry)", (*catalog.Service).Publish)
 	transition(http.MethodPost, "/catalog/entries/{id}/return", "catalog.entry.return", auth.PermCatalogReview,
 		"Return the submitted version with comments", (*catalog.Service).Return)
-	closing := func(path, action, summary string,
-		fn func(s *catalog.Service, ctx context.Context, p *auth.Principal, id int64, text string) (catalog.Entry, error)) {
-		op(a, http.MethodPost, path, action, auth.PermCatalogSubmit, summary, func(ctx context.Context, in *entryReasonIn) (*entryOut, error) {
-			httpx.Note(ctx, entryObject(in.ID), "reason", in.Body.Reason)
-			e, err := fn(c(), ctx, principal(ctx), in.ID, in.Body.Reason)
-			return &entryOut{Body: e}, err
-		})
+	closing := func(path, action, summary string, fn step) {
+		op(a, http.MethodPost, path, action, auth.PermCatalogSubmit, summary+"; with If-Match, only on the revision read (412 otherwise)",
+			func(ctx context.Context, in *entryReasonIn) (*entryOut, error) {
+				httpx.Note(ctx, entryObject(in.ID), "reason", in.Body.Reason)
+				conds, err := in.conds(false)
+				if err != nil {
+					return nil, err
+				}
+				e, err := fn(c(), ctx, principal(ctx), in.ID, in.Body.Reason, conds...)
+				return entryResult(e, staleAs412(err, conds))
+			})
 	}
 	closing("/catalog/entries/{id}/withdraw", "catalog.entry.withdraw", "Withdraw a published entry from the catalog (撤销), with a reason", (*catalog.Service).Withdraw)
 	closing("/catalog/entries/{id}/deprecate", "catalog.entry.deprecate", "Deprecate an entry for good (废止), with a reason", (*catalog.Service).Deprecate)

@@ -105,6 +105,13 @@ func newCatalogEnv(t *testing.T, dsn string) *catalogEnv {
 // out (when not nil); it returns the status.
 func (env *catalogEnv) do(user, method, path string, body, out any) int {
 	env.t.Helper()
+	st, _ := env.doH(user, method, path, nil, body, out)
+	return st
+}
+
+// doH is do with request headers; it also returns the response headers.
+func (env *catalogEnv) doH(user, method, path string, h map[string]string, body, out any) (int, http.Header) {
+	env.t.Helper()
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -123,6 +130,9 @@ func (env *catalogEnv) do(user, method, path string, body, out any) int {
 	if user != "" {
 		req.Header.Set("Authorization", "Bearer "+env.tokens[user])
 	}
+	for k, v := range h {
+		req.Header.Set(k, v)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		env.t.Fatal(err)
@@ -134,7 +144,17 @@ func (env *catalogEnv) do(user, method, path string, body, out any) int {
 			env.t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, data, err)
 		}
 	}
-	return resp.StatusCode
+	return resp.StatusCode, resp.Header
+}
+
+// etag reads the ETag of entry id as user sees it.
+func (env *catalogEnv) etag(user string, id int64) map[string]string {
+	env.t.Helper()
+	st, h := env.doH(user, "GET", fmt.Sprintf("/api/v1/catalog/entries/%d", id), nil, nil, nil)
+	if st != 200 || h.Get("ETag") == "" {
+		env.t.Fatalf("GET entry %d: %d, ETag %q", id, st, h.Get("ETag"))
+	}
+	return map[string]string{"If-Match": h.Get("ETag")}
 }
 
 func (env *catalogEnv) entry(body, name string) map[string]any {
@@ -236,7 +256,7 @@ func TestCatalogAPI(t *testing.T) {
 			if st := env.do("police_cdo", "POST", "/api/v1/catalog/entries/"+id(e)+"/publish", map[string]any{}, nil); st != 403 {
 				t.Errorf("department publishes its own entry: %d", st)
 			}
-			if st := env.do("reviewer", "PUT", "/api/v1/catalog/entries/"+id(e), map[string]any{"entry": env.entry("police", "改名")}, nil); st != 403 {
+			if st, _ := env.doH("reviewer", "PUT", "/api/v1/catalog/entries/"+id(e), env.etag("reviewer", e.ID), map[string]any{"entry": env.entry("police", "改名")}, nil); st != 403 {
 				t.Errorf("reviewer edits: %d", st)
 			}
 			var queue struct {
@@ -252,13 +272,13 @@ func TestCatalogAPI(t *testing.T) {
 			if st := env.do("reviewer", "POST", "/api/v1/catalog/entries/"+id(e)+"/publish", map[string]any{"comment": "同意"}, &e); st != 200 || e.Status != "published" {
 				t.Fatalf("publish: %d %+v", st, e)
 			}
-			if st := env.do("market_cdo", "PUT", "/api/v1/catalog/entries/"+id(e), map[string]any{"entry": env.entry("police", "改名"), "reason": "改"}, &prob); st != 403 {
+			if st, _ := env.doH("market_cdo", "PUT", "/api/v1/catalog/entries/"+id(e), env.etag("market_cdo", e.ID), map[string]any{"entry": env.entry("police", "改名"), "reason": "改"}, &prob); st != 403 {
 				t.Errorf("another body edits: %d", st)
 			}
 
 			// A revision, its diff and the versions.
 			rev := env.entry("police", "吉林省常住人口基本信息（含流动人口）")
-			if st := env.do("police_spec", "PUT", "/api/v1/catalog/entries/"+id(e), map[string]any{"entry": rev, "reason": "纳入流动人口"}, &e); st != 200 ||
+			if st, _ := env.doH("police_spec", "PUT", "/api/v1/catalog/entries/"+id(e), env.etag("police_spec", e.ID), map[string]any{"entry": rev, "reason": "纳入流动人口"}, &e); st != 200 ||
 				e.Status != "published" || e.Name != "吉林省常住人口基本信息" {
 				t.Fatalf("revise: %d %+v", st, e)
 			}
@@ -298,6 +318,16 @@ func TestCatalogAPI(t *testing.T) {
 			}
 			if res.Facets["provider"][0].Label != "吉林省公安厅" || res.Facets["provider"][0].Count != 1 {
 				t.Errorf("provider facet: %+v", res.Facets["provider"])
+			}
+			// The regulation's share words (吉政发〔2019〕4号 §25) filter like the codes,
+			// and labels show them beside the national guide's.
+			for share, want := range map[string]int{"%E6%8E%88%E6%9D%83%E5%85%B1%E4%BA%AB": 1, "%E9%9D%9E%E5%85%B1%E4%BA%AB": 0, "none": 0} { // 授权共享, 非共享
+				if st := env.do("market_cdo", "GET", "/api/v1/catalog/entries?share_type="+share, nil, &res); st != 200 || res.Total != want {
+					t.Errorf("share_type=%s: %d, %d entries, want %d", share, st, res.Total, want)
+				}
+			}
+			if sf := res.Facets["share_type"]; len(sf) != 1 || sf[0].Value != "conditional" || sf[0].Label != "有条件共享（授权共享）" {
+				t.Errorf("share facet: %+v", sf)
 			}
 			if st := env.do("market_cdo", "GET", "/api/v1/catalog/entries?q=rk", nil, &res); st != 200 || res.Total != 1 {
 				t.Errorf("pinyin search: %d %d", st, res.Total)
@@ -353,6 +383,88 @@ func TestCatalogAPI(t *testing.T) {
 				if err != nil || len(es) == 0 || (c.object != "" && es[0].Object != c.object) || !strings.HasPrefix(es[0].Action, c.action) {
 					t.Errorf("audit %s %s: %+v %v", c.action, c.object, es, err)
 				}
+			}
+		})
+	}
+}
+
+// Changes of an existing entry carry the ETag they were made on: without it
+// the API answers 428, with an old one 412, and of 20 parallel edits made on
+// the same ETag exactly one applies.
+func TestCatalogAPIIfMatch(t *testing.T) {
+	for dialect, dsn := range dbtest.TestDSNs(t) {
+		t.Run(string(dialect), func(t *testing.T) {
+			env := newCatalogEnv(t, dsn(t))
+			var e struct {
+				apiEntry
+				Rev int64 `json:"rev"`
+			}
+			st, h := env.doH("police_spec", "POST", "/api/v1/catalog/entries", nil, env.entry("police", "吉林省常住人口基本信息"), &e)
+			if st != 200 || e.Rev == 0 || h.Get("ETag") != fmt.Sprintf(`"%d"`, e.Rev) {
+				t.Fatalf("create: %d rev %d ETag %q", st, e.Rev, h.Get("ETag"))
+			}
+			path := fmt.Sprintf("/api/v1/catalog/entries/%d", e.ID)
+			body := func(name string) map[string]any { return map[string]any{"entry": env.entry("police", name)} }
+
+			var prob Problem
+			if st, _ := env.doH("police_spec", "PUT", path, nil, body("未带版本"), &prob); st != 428 || prob.Code != "precondition.required" ||
+				!strings.Contains(prob.MessageZH, "If-Match") || prob.MessageEN == "" {
+				t.Errorf("PUT without If-Match: %d %+v", st, prob)
+			}
+			prob = Problem{}
+			if st, _ := env.doH("police_spec", "PUT", path, map[string]string{"If-Match": `"999"`}, body("旧版本"), &prob); st != 412 ||
+				prob.Code != "catalog.stale" || !strings.Contains(prob.MessageZH, "请刷新后重试") {
+				t.Errorf("PUT with a stale If-Match: %d %+v", st, prob)
+			}
+			if st, _ := env.doH("police_spec", "PUT", path, map[string]string{"If-Match": `W/"` + fmt.Sprint(e.Rev) + `"`}, body("弱标签"), nil); st != 412 {
+				t.Errorf("PUT with a weak tag: %d, want 412", st)
+			}
+
+			// 20 editors who all read the same revision save at once.
+			match := env.etag("police_spec", e.ID)
+			const n = 20
+			status := make([]int, n)
+			tags := make([]string, n)
+			done := make(chan int)
+			for i := range n {
+				go func() {
+					var out struct{ Name string }
+					st, h := env.doH("police_spec", "PUT", path, match, body(fmt.Sprintf("吉林省常住人口信息第%d稿", i)), &out)
+					status[i], tags[i] = st, h.Get("ETag")
+					done <- i
+				}()
+			}
+			winner := -1
+			for range n {
+				<-done
+			}
+			for i, st := range status {
+				switch st {
+				case 200:
+					if winner >= 0 {
+						t.Errorf("edits %d and %d both applied", winner, i)
+					}
+					winner = i
+				case 412:
+				default:
+					t.Errorf("edit %d: status %d", i, st)
+				}
+			}
+			if winner < 0 {
+				t.Fatal("no edit applied")
+			}
+			var got apiEntry
+			if st, h := env.doH("police_spec", "GET", path, nil, nil, &got); st != 200 || got.Name != fmt.Sprintf("吉林省常住人口信息第%d稿", winner) ||
+				h.Get("ETag") != tags[winner] || h.Get("ETag") == match["If-Match"] {
+				t.Errorf("after the race: %d %q ETag %q (winner %d, %q)", st, got.Name, h.Get("ETag"), winner, tags[winner])
+			}
+
+			// Workflow actions accept If-Match too.
+			if st, _ := env.doH("police_cdo", "POST", path+"/submit", match, map[string]any{}, nil); st != 412 {
+				t.Errorf("submit on a stale ETag: %d, want 412", st)
+			}
+			if st, _ := env.doH("police_cdo", "POST", path+"/submit", env.etag("police_cdo", e.ID), map[string]any{}, &got); st != 200 || got.Status != "submitted" {
+				t.Errorf("submit: %d %+v", st, got)
 			}
 		})
 	}

@@ -142,7 +142,7 @@ func (in *catalogExportIn) query() (string, catalog.SearchQuery, error) {
 	for name, vals := range map[string][]string{"format": classes, "provider": in.Provider, "region": in.Region, "class": in.Class,
 		"share_type": in.ShareType, "open_type": in.OpenType, "cycle": in.Cycle, "grade": in.Grade, "status": in.Status, "scope": in.Scope} {
 		if vs := split(vals); len(vs) > 0 {
-			q.Filters[name] = vs
+			q.Filters[name] = catalog.ParseFilter(name, vs)
 		}
 	}
 	return format, q, nil

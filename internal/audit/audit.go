@@ -59,9 +59,11 @@ type Entry struct {
 
 // Log is the audit log in one store. It is safe for concurrent use.
 type Log struct {
-	db  *db.DB
-	key Key
-	src sources
+	db     *db.DB
+	key    Key
+	src    sources
+	anchor anchorState
+	logf   func(error)
 }
 
 //go:embed migrations/sqlite migrations/postgres
@@ -76,11 +78,7 @@ func Open(ctx context.Context, store *db.DB, key Key) (*Log, error) {
 	if key.Verifier == nil {
 		return nil, errors.New("audit: key has no verifier")
 	}
-	migrations, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	if err := store.Migrate(ctx, "audit", migrations); err != nil {
+	if err := migrate(ctx, store); err != nil {
 		return nil, err
 	}
 	l := &Log{db: store, key: key}
@@ -90,9 +88,10 @@ func Open(ctx context.Context, store *db.DB, key Key) (*Log, error) {
 	}
 	if n == 0 {
 		// Start with a signed head of the empty tree, so that Append always
-		// has a row to lock.
+		// has a row to lock. A read-only log without a head is left as it
+		// is: verifying it reports the missing head.
 		if key.Signer == nil {
-			return nil, ErrReadOnly
+			return l, nil
 		}
 		root, _ := tlog.TreeHash(0, nil)
 		signed, err := l.sign(0, root)
@@ -108,8 +107,42 @@ func Open(ctx context.Context, store *db.DB, key Key) (*Log, error) {
 		if err != nil {
 			return nil, fmt.Errorf("audit: init head: %w", err)
 		}
+	} else if key.Signer != nil {
+		if err := l.resignLegacyHead(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return l, nil
+}
+
+// resignLegacyHead re-signs a head signed in the tlog tree format as a
+// checkpoint of the same tree, if its signature is valid: checkpoints are
+// what the anchor file and witnesses keep.
+func (l *Log) resignLegacyHead(ctx context.Context) error {
+	h, err := l.readHead(ctx)
+	if err != nil {
+		return err
+	}
+	cp, err := l.OpenCheckpoint([]byte(h.note))
+	if err != nil || cp.Origin != legacyTreeOrigin {
+		return nil // Verify reports a bad signature
+	}
+	signed, err := l.sign(cp.Size, cp.Root)
+	if err != nil {
+		return err
+	}
+	return l.db.Tx(db.WithCommitHook(ctx, nil), func(tx *db.Tx) error {
+		_, err := tx.Exec("UPDATE audit_head SET note = $1 WHERE id = 1 AND note = $2", signed, h.note)
+		return err
+	})
+}
+
+func migrate(ctx context.Context, store *db.DB) error {
+	migrations, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return err
+	}
+	return store.Migrate(ctx, "audit", migrations)
 }
 
 // Append adds e to the log and returns it as stored: with its Seq, its Time
@@ -142,7 +175,10 @@ func (l *Log) appendAll(ctx context.Context, entries []Entry, origins []string) 
 			return nil, fmt.Errorf("audit: detail: %w", err)
 		}
 	}
-	var appended []Entry
+	var (
+		appended    []Entry
+		checkpoints [][]byte // periodic checkpoints signed: anchor them
+	)
 	ctx = db.WithCommitHook(ctx, nil) // the log's own writes are not audited changes
 	err := l.db.Tx(ctx, func(tx *db.Tx) error {
 		q := "SELECT size FROM audit_head WHERE id = 1"
@@ -154,7 +190,7 @@ func (l *Log) appendAll(ctx context.Context, entries []Entry, origins []string) 
 			return err
 		}
 		hr := &txHashReader{ctx: ctx, tx: tx.Tx, cache: make(map[int64]tlog.Hash)}
-		appended = appended[:0]
+		appended, checkpoints = appended[:0], checkpoints[:0]
 		for i := range out {
 			var origin *string
 			if origins != nil && origins[i] != "" {
@@ -191,9 +227,11 @@ func (l *Log) appendAll(ctx context.Context, entries []Entry, origins []string) 
 				if err != nil {
 					return err
 				}
-				if err := l.saveCheckpoint(ctx, tx.Tx, size, root); err != nil {
+				signed, err := l.saveCheckpoint(ctx, tx.Tx, size, root)
+				if err != nil {
 					return err
 				}
+				checkpoints = append(checkpoints, []byte(signed))
 			}
 		}
 		root, err := tlog.TreeHash(size, hr)
@@ -210,6 +248,12 @@ func (l *Log) appendAll(ctx context.Context, entries []Entry, origins []string) 
 	})
 	if err != nil {
 		return nil, fmt.Errorf("audit: append: %w", err)
+	}
+	// After the commit: an anchored checkpoint must never be rolled back.
+	for _, cp := range checkpoints {
+		if err := l.anchorNote(context.WithoutCancel(ctx), cp); err != nil {
+			l.witnessErr(err)
+		}
 	}
 	return appended, nil
 }
@@ -255,21 +299,21 @@ func normalize(e Entry) (Entry, error) {
 
 // sign returns the signed note of the tree of size n with root hash root.
 func (l *Log) sign(n int64, root tlog.Hash) (string, error) {
-	msg, err := note.Sign(&note.Note{Text: string(tlog.FormatTree(tlog.Tree{N: n, Hash: root}))}, l.key.Signer)
+	msg, err := note.Sign(&note.Note{Text: checkpointText(l.key.Signer.Name(), n, root)}, l.key.Signer)
 	if err != nil {
 		return "", fmt.Errorf("audit: sign tree head: %w", err)
 	}
 	return string(msg), nil
 }
 
-func (l *Log) saveCheckpoint(ctx context.Context, tx *sql.Tx, size int64, root tlog.Hash) error {
+func (l *Log) saveCheckpoint(ctx context.Context, tx *sql.Tx, size int64, root tlog.Hash) (string, error) {
 	signed, err := l.sign(size, root)
 	if err != nil {
-		return err
+		return "", err
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (size, root, note, created)
 		VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING`, size, hexHash(root), signed, db.Now())
-	return err
+	return signed, err
 }
 
 // Checkpoint saves the current tree head as a checkpoint, so that later
@@ -294,7 +338,7 @@ func (l *Log) Checkpoint(ctx context.Context) error {
 }
 
 // Head returns the current signed tree head: the number of records, the
-// tree's root hash and the signed note (tlog tree format) committing to both.
+// tree's root hash and the signed note (a checkpoint) committing to both.
 func (l *Log) Head(ctx context.Context) (size int64, root tlog.Hash, signedNote []byte, err error) {
 	h, err := l.readHead(ctx)
 	if err != nil {
@@ -307,6 +351,9 @@ func (l *Log) Head(ctx context.Context) (size int64, root tlog.Hash, signedNote 
 	return h.size, root, []byte(h.note), nil
 }
 
+// errNoHead: the audit_head row is gone (the tables were wiped after Open).
+var errNoHead = errors.New("audit: the log has no tree head")
+
 type headRow struct {
 	size int64
 	root string
@@ -316,6 +363,9 @@ type headRow struct {
 func (l *Log) readHead(ctx context.Context) (headRow, error) {
 	var h headRow
 	err := l.db.R.QueryRowContext(ctx, "SELECT size, root, note FROM audit_head WHERE id = 1").Scan(&h.size, &h.root, &h.note)
+	if errors.Is(err, sql.ErrNoRows) {
+		return headRow{}, errNoHead
+	}
 	if err != nil {
 		return headRow{}, fmt.Errorf("audit: read head: %w", err)
 	}

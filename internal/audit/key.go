@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"xiangyun/internal/db"
 )
 
 // Key signs and verifies the log's tree heads. Signer may be nil for a
@@ -29,6 +32,45 @@ func NewKey(name string) (Key, error) {
 		return Key{}, fmt.Errorf("audit: generate key: %w", err)
 	}
 	return parseKey(skey, vkey)
+}
+
+// LoadKey loads the Ed25519 note key stored in the file at path (see
+// LoadOrCreateKey); a missing file is an error wrapping fs.ErrNotExist.
+func LoadKey(path, name string) (Key, error) {
+	k, err := loadKey(path, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Key{}, fmt.Errorf("audit: signing key file %s is missing: %w", path, err)
+	}
+	return k, err
+}
+
+// KeyForLog returns the signing key of the log in store, from the file at
+// path. The key is created only for a new log: if the file is missing while
+// the log has a tree head or records, or checkpoints were anchored in
+// anchorFile, a new key would hide a replaced log, so KeyForLog refuses.
+func KeyForLog(ctx context.Context, store *db.DB, path, name, anchorFile string) (Key, error) {
+	k, err := loadKey(path, name)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return k, err
+	}
+	if err := migrate(ctx, store); err != nil {
+		return Key{}, err
+	}
+	var heads, records int64
+	if err := store.R.QueryRowContext(ctx, "SELECT (SELECT COUNT(*) FROM audit_head), (SELECT COUNT(*) FROM audit_records)").Scan(&heads, &records); err != nil {
+		return Key{}, fmt.Errorf("audit: %w", err)
+	}
+	if heads > 0 || records > 0 {
+		return Key{}, fmt.Errorf("audit: the signing key file %s is missing but the audit log exists (%d records): "+
+			"restore the key file from backup; a new key is created only for a new, empty log", path, records)
+	}
+	if anchorFile != "" {
+		if st, err := os.Stat(anchorFile); err == nil && st.Size() > 0 {
+			return Key{}, fmt.Errorf("audit: the signing key file %s is missing but checkpoints of the log were anchored in %s: "+
+				"restore the key file and the audit database from backup", path, anchorFile)
+		}
+	}
+	return LoadOrCreateKey(path, name)
 }
 
 // LoadOrCreateKey loads the Ed25519 note key stored in the file at path,

@@ -34,7 +34,7 @@ const recordColumns = "seq, time, actor_id, actor, action, object, outcome, ip, 
 
 // where renders f as a WHERE clause (empty when f matches everything) and its
 // arguments.
-func (f Filter) where() (string, []any) {
+func (f Filter) where(d db.Dialect) (string, []any) {
 	var conds []string
 	var args []any
 	arg := func(v any) string {
@@ -45,7 +45,7 @@ func (f Filter) where() (string, []any) {
 		conds = append(conds, "actor = "+arg(f.Actor))
 	}
 	if f.Action != "" {
-		conds = append(conds, "action LIKE "+arg(likePrefix(f.Action))+` ESCAPE '\'`)
+		conds = append(conds, d.ILike("action", arg(likePrefix(f.Action))))
 	}
 	if f.Object != "" {
 		conds = append(conds, "object = "+arg(f.Object))
@@ -57,10 +57,11 @@ func (f Filter) where() (string, []any) {
 		conds = append(conds, "ip = "+arg(f.IP))
 	}
 	if f.Q != "" {
-		q := db.Like(strings.ToLower(f.Q))
+		// One case rule on both databases (db.Dialect.ILike).
+		q := db.Like(f.Q)
 		var or []string
 		for _, col := range []string{"actor", "action", "object", "detail"} {
-			or = append(or, "LOWER("+col+") LIKE "+arg(q)+` ESCAPE '\'`)
+			or = append(or, d.ILike(col, arg(q)))
 		}
 		conds = append(conds, "("+strings.Join(or, " OR ")+")")
 	}
@@ -90,7 +91,7 @@ func (l *Log) List(ctx context.Context, f Filter) ([]Entry, int, error) {
 	}
 	f.Limit = min(f.Limit, maxLimit)
 	f.Offset = max(f.Offset, 0)
-	where, args := f.where()
+	where, args := f.where(l.db.Dialect)
 	var total int
 	if err := l.db.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM audit_records"+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("audit: list: %w", err)
@@ -120,7 +121,7 @@ func (l *Log) List(ctx context.Context, f Filter) ([]Entry, int, error) {
 // the database. f.Offset and f.Limit apply when set; a Limit of 0 means no
 // limit. Each stops at the first error fn returns and returns it.
 func (l *Log) Each(ctx context.Context, f Filter, fn func(Entry) error) error {
-	where, args := f.where()
+	where, args := f.where(l.db.Dialect)
 	q := "SELECT " + recordColumns + " FROM audit_records" + where + " ORDER BY seq"
 	if f.Limit > 0 {
 		args = append(args, f.Limit)

@@ -4,10 +4,10 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 
-	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -19,6 +19,7 @@ const (
 	ProblemInserted      = "inserted"       // a record that was never logged
 	ProblemHeadSignature = "head_signature" // a tree head or checkpoint is not signed by the key
 	ProblemHeadMismatch  = "head_mismatch"  // the records do not hash to a signed root
+	ProblemAnchor        = "anchor"         // the log does not extend the checkpoint anchored outside its database
 )
 
 // Problem is one integrity failure found by Verify.
@@ -34,10 +35,11 @@ func (p *Problem) String() string {
 
 // Report is the result of Verify.
 type Report struct {
-	Size    int64    // records in the signed tree head
-	Checked int64    // records whose hash was recomputed
-	OK      bool     // no problem was found
-	First   *Problem // the problem at the lowest seq, nil when OK
+	Size     int64    // records in the signed tree head
+	Checked  int64    // records whose hash was recomputed
+	OK       bool     // no problem was found
+	First    *Problem // the problem at the lowest seq, nil when OK
+	Anchored int64    // size of the anchored checkpoint the log extends (see SetAnchor); 0 when none
 }
 
 // Verify checks the whole log and reports its first problem by seq:
@@ -59,6 +61,9 @@ type Report struct {
 func (l *Log) Verify(ctx context.Context) (Report, error) {
 	v := &verification{}
 	head, err := l.readHead(ctx)
+	if errors.Is(err, errNoHead) {
+		return Report{First: &Problem{Kind: ProblemRemoved, Message: "the log has no signed tree head: its tables were wiped"}}, nil
+	}
 	if err != nil {
 		return Report{}, err
 	}
@@ -222,7 +227,21 @@ func (l *Log) Verify(ctx context.Context) (Report, error) {
 		v.report(p.start, ProblemChanged,
 			"stored tree hash over records %d–%d does not match the records' leaf hashes", p.start, p.end-1)
 	}
-	return Report{Size: size, Checked: v.checked, OK: v.first == nil, First: v.first}, nil
+	rep := Report{Size: size, Checked: v.checked, OK: v.first == nil, First: v.first}
+	// A log that verifies by itself may still have been wiped, rolled back
+	// or re-signed: it must extend the checkpoint anchored outside it.
+	if rep.OK {
+		cp, err := l.CheckAnchor(ctx)
+		switch {
+		case errors.Is(err, ErrTampered):
+			rep.OK, rep.First = false, &Problem{Seq: size, Kind: ProblemAnchor, Message: err.Error()}
+		case err != nil:
+			return Report{}, err
+		case cp != nil:
+			rep.Anchored = cp.Size
+		}
+	}
+	return rep, nil
 }
 
 // verification is the running state of Verify.
@@ -274,11 +293,11 @@ func (v *verification) checkMoved(r *record) {
 
 // openTree checks a signed tree note and parses its tree.
 func (l *Log) openTree(text string) (tlog.Tree, error) {
-	n, err := note.Open([]byte(text), note.VerifierList(l.key.Verifier))
+	cp, err := l.OpenCheckpoint([]byte(text))
 	if err != nil {
 		return tlog.Tree{}, err
 	}
-	return tlog.ParseTree([]byte(n.Text))
+	return tlog.Tree{N: cp.Size, Hash: cp.Root}, nil
 }
 
 type checkpointRow struct {

@@ -557,7 +557,7 @@ func (s *Service) Users(ctx context.Context, f UserFilter) ([]User, int, error) 
 	where := []string{"1=1"}
 	if f.Q != "" {
 		p := a.Add(db.Like(f.Q))
-		where = append(where, "(u.username LIKE "+p+" ESCAPE '\\' OR u.display_name LIKE "+p+" ESCAPE '\\')")
+		where = append(where, "("+s.db.Dialect.ILike("u.username", p)+" OR "+s.db.Dialect.ILike("u.display_name", p)+")")
 	}
 	if f.BodyID != 0 {
 		where = append(where, "u.body_id = "+a.Add(f.BodyID))

@@ -139,7 +139,7 @@ func TestLoginLockoutSessionsTokens(t *testing.T) {
 			}
 			for _, bad := range []auth.UserInput{
 				{Username: "Robert'); DROP TABLE users;--", DisplayName: "x", BodyID: f.dept.ID, Password: pw},
-				{Username: "lisi", DisplayName: "<img src=x onerror=alert(1)>", BodyID: f.dept.ID, Password: pw},
+				{Username: "lisi", DisplayName: "李\u202E四", BodyID: f.dept.ID, Password: pw},
 				{Username: "lisi", DisplayName: "李四", BodyID: 9999, Password: pw},
 				{Username: "lisi", DisplayName: "李四", BodyID: f.dept.ID, Password: "weak"},
 			} {

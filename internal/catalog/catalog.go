@@ -39,6 +39,7 @@ import (
 	"xiangyun/internal/auth"
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
+	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 	"xiangyun/internal/search"
 )
@@ -68,7 +69,7 @@ type Content struct {
 	FormatClass    string   `json:"format_class" doc:"信息资源格式分类 (see vocabulary)"`
 	FormatType     string   `json:"format_type" doc:"信息资源格式类型 within the class"`
 	Items          []Item   `json:"items,omitempty" doc:"信息项"`
-	ShareType      string   `json:"share_type" doc:"共享类型: unconditional, conditional, none"`
+	ShareType      string   `json:"share_type" doc:"共享类型: unconditional, conditional (有条件共享, also 授权共享), none (不予共享, also 非共享)"`
 	ShareCondition string   `json:"share_condition,omitempty" doc:"共享条件: the conditions (conditional) or the legal basis (none)"`
 	ShareMethod    string   `json:"share_method,omitempty" doc:"共享方式类型: api, table, file (not for none)"`
 	ShareChannel   string   `json:"share_channel,omitempty" doc:"共享方式分类: platform, email, media (not for none)"`
@@ -127,7 +128,11 @@ type Entry struct {
 	Scope        string `json:"scope" doc:"province or supplementary"`
 	Status       string `json:"status"`
 	Content
-	Version     int        `json:"version" doc:"number of the current version"`
+	Version int `json:"version" doc:"number of the current version"`
+	// Rev is the entry's row version, raised by every change: an edit
+	// carries the Rev it was made on (If-Match in the API, a hidden field
+	// in the console) and is refused if the entry has changed since.
+	Rev         int64      `json:"rev" doc:"row version of the entry; send it back (as If-Match, or the ETag) to change the entry"`
 	PublishedAt *time.Time `json:"published_at,omitempty" doc:"发布日期 of the version in force"`
 	FirstPublAt *time.Time `json:"first_published_at,omitempty"`
 	CreatedAt   time.Time  `json:"created_at"`
@@ -155,6 +160,9 @@ type Options struct {
 	Now func() time.Time
 	// Log receives index maintenance failures; nil means slog.Default().
 	Log *slog.Logger
+	// Notify receives workflow notices in each step's transaction; nil
+	// sends none.
+	Notify *notify.Service
 }
 
 // Service is the catalog.
@@ -164,6 +172,7 @@ type Service struct {
 	grades *GradePolicy
 	now    func() time.Time
 	log    *slog.Logger
+	notify *notify.Service
 
 	ix   *search.Index
 	ixMu sync.Mutex // serialises reload-and-upsert of index documents
@@ -189,7 +198,7 @@ func Open(ctx context.Context, store *db.DB, orgs *org.Service, opts Options) (*
 	if err := store.Migrate(ctx, "catalog", migrations); err != nil {
 		return nil, err
 	}
-	s := &Service{db: store, orgs: orgs, grades: opts.Grades, now: opts.Now, log: opts.Log}
+	s := &Service{db: store, orgs: orgs, grades: opts.Grades, now: opts.Now, log: opts.Log, notify: opts.Notify}
 	if s.grades == nil {
 		s.grades = DefaultGradePolicy()
 	}

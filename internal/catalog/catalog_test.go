@@ -324,18 +324,24 @@ func TestValidationRules(t *testing.T) {
 	})
 }
 
-func TestHostileInputRefused(t *testing.T) {
-	hostile := []string{"<script>alert(1)</script>", "x'; DROP TABLE entries; --", "a\x00b", "人口 UNION SELECT password FROM users"}
+// Text that looks like markup, SQL or a path is ordinary text: stored and
+// read back exactly as typed (queries are parameterised, pages escape);
+// ordinary government text is accepted. Control characters, bidi overrides
+// and invalid UTF-8 are refused, and refused input writes nothing.
+func TestHostileTextVerbatim(t *testing.T) {
+	hostile := []string{"<script>alert(1)</script>", "x'; DROP TABLE entries; --", "人口 UNION SELECT password FROM users",
+		"../../../etc/passwd", `"><img src=x onerror=alert(1)>`, "经省政数局审批", "2019--2024年", "1/*注释*/；“授权共享”"}
 	fields := []struct {
 		field string
 		set   func(*EntryInput, string)
+		get   func(*Entry) string
 	}{
-		{"name", func(in *EntryInput, s string) { in.Name = s }},
-		{"abstract", func(in *EntryInput, s string) { in.Abstract = s }},
-		{"share_condition", func(in *EntryInput, s string) { in.ShareCondition = s }},
-		{"open_condition", func(in *EntryInput, s string) { in.OpenCondition = s }},
-		{"items[0].name", func(in *EntryInput, s string) { in.Items[0].Name = s }},
-		{"items[0].code_list", func(in *EntryInput, s string) { in.Items[0].CodeList = s }},
+		{"name", func(in *EntryInput, s string) { in.Name = s }, func(e *Entry) string { return e.Name }},
+		{"abstract", func(in *EntryInput, s string) { in.Abstract = s }, func(e *Entry) string { return e.Abstract }},
+		{"share_condition", func(in *EntryInput, s string) { in.ShareCondition = s }, func(e *Entry) string { return e.ShareCondition }},
+		{"open_condition", func(in *EntryInput, s string) { in.OpenCondition = s }, func(e *Entry) string { return e.OpenCondition }},
+		{"items[0].name", func(in *EntryInput, s string) { in.Items[0].Name = s }, func(e *Entry) string { return e.Items[0].Name }},
+		{"items[0].code_list", func(in *EntryInput, s string) { in.Items[0].CodeList = s }, func(e *Entry) string { return e.Items[0].CodeList }},
 	}
 	eachDB(t, func(t *testing.T, f *fixture) {
 		for _, fl := range fields {
@@ -343,26 +349,133 @@ func TestHostileInputRefused(t *testing.T) {
 				in := f.input("police", "吉林省常住人口基本信息")
 				in.Items = slices.Clone(in.Items)
 				fl.set(&in, h)
-				_, err := f.s.Create(f.ctx, f.p["police_cdo"], in)
-				e, ok := errs.As(err)
-				if !ok || !slices.ContainsFunc(e.Fields, func(fe errs.FieldError) bool { return fe.Field == fl.field }) {
-					t.Errorf("%s = %q: got %v", fl.field, h, err)
+				e, err := f.s.Create(f.ctx, f.p["police_cdo"], in)
+				if err != nil {
+					t.Errorf("%s = %q refused: %v", fl.field, h, err)
+					continue
+				}
+				if got, err := f.s.Get(f.ctx, f.p["police_cdo"], e.ID); err != nil || fl.get(&got) != h {
+					t.Errorf("%s = %q read back as %q (%v)", fl.field, h, fl.get(&got), err)
 				}
 			}
 		}
-		// A hostile reason or comment is refused too.
-		e := f.published(f.input("police", "吉林省常住人口基本信息"))
-		if _, err := f.s.Update(f.ctx, f.p["police_cdo"], e.ID, f.input("police", "吉林省常住人口信息"), "<img src=x onerror=alert(1)>"); err == nil {
-			t.Error("hostile reason accepted")
+		before := f.count("entries")
+		for _, bad := range []string{"a\x00b", "a\x1b[31mb", "ab\u202Ecd", "ab\xffcd"} {
+			for _, fl := range fields {
+				in := f.input("police", "吉林省常住人口基本信息")
+				in.Items = slices.Clone(in.Items)
+				fl.set(&in, bad)
+				_, err := f.s.Create(f.ctx, f.p["police_cdo"], in)
+				if e, ok := errs.As(err); !ok || !slices.ContainsFunc(e.Fields, func(fe errs.FieldError) bool { return fe.Field == fl.field }) {
+					t.Errorf("%s = %q: got %v", fl.field, bad, err)
+				}
+			}
 		}
-		if _, err := f.s.Withdraw(f.ctx, f.p["police_cdo"], e.ID, "'; DELETE FROM entries; --"); err == nil {
-			t.Error("hostile withdraw reason accepted")
+		// A reason or comment with SQL or markup is kept as written.
+		e := f.published(f.input("police", "吉林省人口基本信息"))
+		if _, err := f.s.Update(f.ctx, f.p["police_cdo"], e.ID, f.input("police", "吉林省常住人口信息"), "<img src=x onerror=alert(1)>"); err != nil {
+			t.Errorf("reason with markup: %v", err)
 		}
-		if n := f.count("entries"); n != 1 {
-			t.Errorf("entries = %d, want 1: nothing written by refused input", n)
+		if _, err := f.s.Withdraw(f.ctx, f.p["police_cdo"], e.ID, "a\x00"); err == nil {
+			t.Error("withdraw reason with a control character accepted")
 		}
-		if n := f.count("entry_versions"); n != 1 {
-			t.Errorf("versions = %d, want 1", n)
+		if _, err := f.s.Withdraw(f.ctx, f.p["police_cdo"], e.ID, "'; DELETE FROM entries; --"); err != nil {
+			t.Errorf("withdraw reason: %v", err)
+		}
+		h, err := f.s.History(f.ctx, f.p["police_cdo"], e.ID)
+		if err != nil || !slices.ContainsFunc(h, func(ev Event) bool { return ev.Comment == "'; DELETE FROM entries; --" }) ||
+			!slices.ContainsFunc(h, func(ev Event) bool { return ev.Comment == "<img src=x onerror=alert(1)>" }) {
+			t.Errorf("history does not keep the reasons verbatim: %+v %v", h, err)
+		}
+		if n := f.count("entries"); n != before+1 {
+			t.Errorf("entries = %d, want %d: nothing written by refused input", n, before+1)
+		}
+	})
+}
+
+// A database that cannot answer is a 503 (errs.KindUnavailable) for every
+// operation, never the user's mistake ("the provider does not exist", "no
+// such entry", a validation error).
+func TestStorageOutageIsUnavailable(t *testing.T) {
+	eachDB(t, func(t *testing.T, f *fixture) {
+		ctx, s, p := f.ctx, f.s, f.p
+		in := f.input("police", "吉林省常住人口基本信息")
+		e := f.create("police_spec", in)
+		rel := f.input("police", "吉林省流动人口信息")
+		rel.Related = []string{e.Code}
+		in.ProviderID, in.ProviderCode = 0, f.bodies["police"].CreditCode
+		if err := f.store.Close(); err != nil {
+			t.Fatal(err)
+		}
+		ops := map[string]func() error{
+			"create": func() error {
+				_, err := s.Create(ctx, p["police_spec"], f.input("police", "吉林省户籍人口信息"))
+				return err
+			},
+			"create by code":   func() error { _, err := s.Create(ctx, p["police_spec"], in); return err },
+			"create many":      func() error { _, err := s.CreateMany(ctx, p["police_spec"], []EntryInput{rel}); return err },
+			"validate related": func() error { return s.ValidateInput(ctx, rel) },
+			"get":              func() error { _, err := s.Get(ctx, p["police_spec"], e.ID); return err },
+			"get by code":      func() error { _, err := s.GetByCode(ctx, p["police_spec"], e.Code); return err },
+			"update":           func() error { _, err := s.Update(ctx, p["police_spec"], e.ID, rel, "", IfRev(e.Rev)); return err },
+			"submit":           func() error { _, err := s.Submit(ctx, p["police_cdo"], e.ID, ""); return err },
+			"submit many":      func() error { return s.SubmitMany(ctx, p["police_cdo"], []int64{e.ID}, "") },
+			"history":          func() error { _, err := s.History(ctx, p["police_spec"], e.ID); return err },
+			"create responsibility": func() error {
+				_, err := s.CreateResponsibility(ctx, p["admin"], ResponsibilityInput{BodyID: f.bodies["police"].ID, Name: "吉林省常住人口基本信息"})
+				return err
+			},
+			"create demand": func() error {
+				_, err := s.CreateDemand(ctx, p["police_cdo"], DemandInput{BodyID: f.bodies["police"].ID, Title: "企业登记信息"})
+				return err
+			},
+			"responsibility":   func() error { _, err := s.Responsibility(ctx, 1); return err },
+			"responsibilities": func() error { _, _, err := s.Responsibilities(ctx, ListFilter{Q: "人口"}); return err },
+			"demands":          func() error { _, _, err := s.Demands(ctx, ListFilter{}); return err },
+			"negative list":    func() error { _, _, err := s.NegativeList(ctx, ListFilter{}); return err },
+			"versions":         func() error { _, err := s.Versions(ctx, p["police_spec"], e.ID); return err },
+			"diff":             func() error { _, err := s.Diff(ctx, p["police_spec"], e.ID, -1, 0); return err },
+			"demand":           func() error { _, err := s.Demand(ctx, 1); return err },
+		}
+		for name, op := range ops {
+			if err := op(); errs.KindOf(err) != errs.KindUnavailable {
+				t.Errorf("%s with the database closed: %v (kind %d), want unavailable", name, err, errs.KindOf(err))
+			}
+		}
+	})
+}
+
+// The province's regulation (吉政发〔2019〕4号 §25) names the share types
+// 授权共享 and 非共享; they read as the guide's 有条件共享 and 不予共享, and
+// the labels show both.
+func TestRegulationShareWords(t *testing.T) {
+	for in, want := range map[string]string{"授权共享": ShareConditional, "非共享": ShareNone, "有条件共享": ShareConditional,
+		"不予共享": ShareNone, "有条件共享(授权共享)": ShareConditional, " 有条件共享（授权共享） ": ShareConditional,
+		"不予共享（非共享）": ShareNone, "conditional": ShareConditional, "Shared on conditions": ShareConditional, "无条件共享": ShareUnconditional} {
+		if got, ok := Parse(ShareTypes, in); !ok || got.Code != want {
+			t.Errorf("Parse(%q) = %q, %v; want %q", in, got.Code, ok, want)
+		}
+	}
+	if l := label(ShareTypes, ShareConditional); l != "有条件共享（授权共享）" {
+		t.Errorf("conditional label %q", l)
+	}
+	if l := label(ShareTypes, ShareNone); l != "不予共享（非共享）" {
+		t.Errorf("none label %q", l)
+	}
+	if got := ParseFilters(map[string][]string{"share_type": {"授权共享", "conditional", "非共享"}, "provider": {"7"}}); !slices.Equal(got["share_type"], []string{"conditional", "none"}) ||
+		!slices.Equal(got["provider"], []string{"7"}) {
+		t.Errorf("filters: %v", got)
+	}
+	eachDB(t, func(t *testing.T, f *fixture) {
+		in := f.input("police", "吉林省常住人口基本信息")
+		in.ShareType, in.ShareCondition = "授权共享", "经省政数局审批"
+		if e := f.create("police_cdo", in); e.ShareType != ShareConditional {
+			t.Errorf("授权共享 stored as %q", e.ShareType)
+		}
+		in = f.input("police", "吉林省人口死亡信息")
+		in.ShareType, in.ShareCondition = "非共享", "依据《中华人民共和国个人信息保护法》第十三条"
+		if e := f.create("police_cdo", in); e.ShareType != ShareNone || e.ShareMethod != "" {
+			t.Errorf("非共享 stored as %q (method %q)", e.ShareType, e.ShareMethod)
 		}
 	})
 }

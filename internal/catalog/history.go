@@ -47,7 +47,7 @@ type Diff struct {
 func (s *Service) entryFor(ctx context.Context, p *auth.Principal, id int64) (Entry, error) {
 	es, err := s.loadEntries(ctx, s.db.R, []int64{id}, false, nil)
 	if err != nil {
-		return Entry{}, err
+		return Entry{}, db.Check(err)
 	}
 	if len(es) == 0 || !visible(p, &es[0]) {
 		return Entry{}, ErrNotFound
@@ -65,7 +65,7 @@ func (s *Service) Versions(ctx context.Context, p *auth.Principal, id int64) ([]
 	}
 	vs, err := s.versions(ctx, s.db.R, id)
 	if err != nil {
-		return nil, err
+		return nil, db.Check(err)
 	}
 	if !canWork(p, e.ProviderID) {
 		vs = slices.DeleteFunc(vs, func(v Version) bool { return v.PublishedAt == nil })
@@ -81,7 +81,7 @@ func (s *Service) Version(ctx context.Context, p *auth.Principal, id int64, numb
 	}
 	vs, err := s.versions(ctx, s.db.R, id, number)
 	if err != nil {
-		return Version{}, err
+		return Version{}, db.Check(err)
 	}
 	if len(vs) == 0 || (vs[0].PublishedAt == nil && !canWork(p, e.ProviderID)) {
 		return Version{}, errVersion
@@ -98,7 +98,7 @@ func (s *Service) History(ctx context.Context, p *auth.Principal, id int64) ([]E
 	}
 	rows, err := s.db.R.QueryContext(ctx, `SELECT id, version, action, actor, comment, detail, at FROM entry_events WHERE entry_id = $1 ORDER BY id`, id)
 	if err != nil {
-		return nil, err
+		return nil, db.Check(err)
 	}
 	defer rows.Close()
 	work := canWork(p, e.ProviderID)
@@ -107,14 +107,14 @@ func (s *Service) History(ctx context.Context, p *auth.Principal, id int64) ([]E
 		var ev Event
 		var at db.Time
 		if err := rows.Scan(&ev.ID, &ev.Version, &ev.Action, &ev.Actor, &ev.Comment, &ev.Detail, &at); err != nil {
-			return nil, err
+			return nil, db.Check(err)
 		}
 		ev.At = at.Time
 		if work || ev.Action == "publish" || ev.Action == "withdraw" || ev.Action == "deprecate" {
 			out = append(out, ev)
 		}
 	}
-	return out, rows.Err()
+	return out, db.Check(rows.Err())
 }
 
 // Diff compares two versions of an entry by number. to 0 means the pending
@@ -129,7 +129,7 @@ func (s *Service) Diff(ctx context.Context, p *auth.Principal, id int64, from, t
 	work := canWork(p, e.ProviderID)
 	vs, err := s.versions(ctx, s.db.R, id)
 	if err != nil {
-		return Diff{}, err
+		return Diff{}, db.Check(err)
 	}
 	byNumber := map[int]*Version{}
 	var published, draft int

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"regexp"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"xiangyun/internal/auth"
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
+	"xiangyun/internal/org"
 	"xiangyun/internal/valid"
 	"xiangyun/internal/workday"
 )
@@ -94,12 +96,25 @@ func (s *Service) checkResponsibility(ctx context.Context, in *ResponsibilityInp
 			fs.Add("due", "catalog.date", "日期格式须为 YYYY-MM-DD", "the date must be YYYY-MM-DD")
 		}
 	}
-	if b, err := s.orgs.Body(ctx, in.BodyID); err != nil {
-		fs.Add("body_id", "catalog.body_not_found", "机构不存在", "no such body")
-	} else if !b.Enabled {
-		fs.Add("body_id", "catalog.body_disabled", "机构已停用", "the body is disabled")
+	if err := s.checkBody(ctx, in.BodyID, &fs); err != nil {
+		return err
 	}
 	return fs.Err()
+}
+
+// checkBody checks that the body of a list item exists and is enabled. A
+// failed lookup is returned (503), never reported as a missing body.
+func (s *Service) checkBody(ctx context.Context, id int64, fs *errs.Fields) error {
+	b, err := s.orgs.Body(ctx, id)
+	switch {
+	case errors.Is(err, org.ErrBodyNotFound):
+		fs.Add("body_id", "catalog.body_not_found", "机构不存在", "no such body")
+	case err != nil:
+		return db.Check(err)
+	case !b.Enabled:
+		fs.Add("body_id", "catalog.body_disabled", "机构已停用", "the body is disabled")
+	}
+	return nil
 }
 
 // CreateResponsibility adds an item to the responsibility list (list
@@ -131,7 +146,7 @@ func (s *Service) CreateResponsibility(ctx context.Context, p *auth.Principal, i
 			in.BodyID, in.Name, in.Basis, in.Due, in.Note, entry, status, by, now, done).Scan(&id)
 	})
 	if err != nil {
-		return Responsibility{}, err
+		return Responsibility{}, db.Check(err)
 	}
 	return s.Responsibility(ctx, id)
 }
@@ -162,7 +177,7 @@ func (s *Service) UpdateResponsibility(ctx context.Context, p *auth.Principal, i
 		return s.respStatus(w, id, in.Cancelled, now)
 	})
 	if err != nil {
-		return Responsibility{}, err
+		return Responsibility{}, db.Check(err)
 	}
 	return s.Responsibility(ctx, id)
 }
@@ -220,7 +235,7 @@ func (s *Service) LinkResponsibility(ctx context.Context, p *auth.Principal, id,
 		return s.respStatus(w, id, false, now)
 	})
 	if err != nil {
-		return Responsibility{}, err
+		return Responsibility{}, db.Check(err)
 	}
 	return s.Responsibility(ctx, id)
 }
@@ -249,21 +264,21 @@ func (s *Service) Responsibility(ctx context.Context, id int64) (Responsibility,
 	if isNoRows(err) {
 		return r, errs.NotFound("catalog.responsibility_not_found", "责任清单事项不存在", "no such responsibility item")
 	}
-	return r, err
+	return r, db.Check(err)
 }
 
 // Responsibilities lists the responsibility list, by body then name, with
 // the total.
 func (s *Service) Responsibilities(ctx context.Context, f ListFilter) ([]Responsibility, int, error) {
-	where, args := listWhere(f, "r.body_id", "r.status", "r.name")
+	where, args := listWhere(s.db.Dialect, f, "r.body_id", "r.status", "r.name")
 	var total int
 	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM responsibility_list r WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, err
+		return nil, 0, db.Check(err)
 	}
 	q := respSelect + ` WHERE ` + where + ` ORDER BY r.body_id, r.name, r.id` + pageSQL(f, &args)
 	rows, err := s.db.R.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, db.Check(err)
 	}
 	defer rows.Close()
 	nm := s.names()
@@ -271,14 +286,14 @@ func (s *Service) Responsibilities(ctx context.Context, f ListFilter) ([]Respons
 	for rows.Next() {
 		r, err := s.scanResp(ctx, nm, rows)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, db.Check(err)
 		}
 		out = append(out, r)
 	}
 	return out, total, rows.Err()
 }
 
-func listWhere(f ListFilter, bodyCol, statusCol, textCol string) (string, db.Args) {
+func listWhere(d db.Dialect, f ListFilter, bodyCol, statusCol, textCol string) (string, db.Args) {
 	var args db.Args
 	where := []string{"1=1"}
 	if f.BodyID != 0 {
@@ -288,7 +303,7 @@ func listWhere(f ListFilter, bodyCol, statusCol, textCol string) (string, db.Arg
 		where = append(where, statusCol+" = "+args.Add(f.Status))
 	}
 	if q := strings.TrimSpace(f.Q); q != "" {
-		where = append(where, textCol+" LIKE "+args.Add(db.Like(q))+` ESCAPE '\'`)
+		where = append(where, d.ILike(textCol, args.Add(db.Like(q))))
 	}
 	return strings.Join(where, " AND "), args
 }
@@ -346,10 +361,8 @@ func (s *Service) checkDemand(ctx context.Context, in *DemandInput) error {
 	in.Title = valid.Line(&fs, "title", "需求名称", in.Title, 2, 100)
 	in.Description = valid.Text(&fs, "description", in.Description, 0, 2000)
 	in.Items = valid.Text(&fs, "items", in.Items, 0, 2000)
-	if b, err := s.orgs.Body(ctx, in.BodyID); err != nil {
-		fs.Add("body_id", "catalog.body_not_found", "机构不存在", "no such body")
-	} else if !b.Enabled {
-		fs.Add("body_id", "catalog.body_disabled", "机构已停用", "the body is disabled")
+	if err := s.checkBody(ctx, in.BodyID, &fs); err != nil {
+		return err
 	}
 	return fs.Err()
 }
@@ -371,7 +384,7 @@ func (s *Service) CreateDemand(ctx context.Context, p *auth.Principal, in Demand
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`, in.BodyID, in.Title, in.Description, in.Items, DemandOpen, by, now).Scan(&id)
 	})
 	if err != nil {
-		return Demand{}, err
+		return Demand{}, db.Check(err)
 	}
 	return s.Demand(ctx, id)
 }
@@ -396,7 +409,7 @@ func (s *Service) UpdateDemand(ctx context.Context, p *auth.Principal, id int64,
 			in.BodyID, in.Title, in.Description, in.Items, dbTime(s.clock()), id)
 	})
 	if err != nil {
-		return Demand{}, err
+		return Demand{}, db.Check(err)
 	}
 	return s.Demand(ctx, id)
 }
@@ -431,7 +444,7 @@ func (s *Service) CloseDemand(ctx context.Context, p *auth.Principal, id int64, 
 		return syncDemands(w, `id = $1`, id, now)
 	})
 	if err != nil {
-		return Demand{}, err
+		return Demand{}, db.Check(err)
 	}
 	return s.Demand(ctx, id)
 }
@@ -471,7 +484,7 @@ func (s *Service) LinkDemand(ctx context.Context, p *auth.Principal, id, entryID
 		return syncDemands(w, `id = $1`, id, now)
 	})
 	if err != nil {
-		return Demand{}, err
+		return Demand{}, db.Check(err)
 	}
 	return s.Demand(ctx, id)
 }
@@ -496,7 +509,7 @@ func (s *Service) Demand(ctx context.Context, id int64) (Demand, error) {
 		return d, errs.NotFound("catalog.demand_not_found", "需求不存在", "no such demand")
 	}
 	if err != nil {
-		return d, err
+		return d, db.Check(err)
 	}
 	ds := []Demand{d}
 	if err := s.demandLinks(ctx, nm, ds); err != nil {
@@ -537,14 +550,14 @@ func (s *Service) demandLinks(ctx context.Context, nm *names, ds []Demand) error
 
 // Demands lists the demand list, newest first, with the total.
 func (s *Service) Demands(ctx context.Context, f ListFilter) ([]Demand, int, error) {
-	where, args := listWhere(f, "d.body_id", "d.status", "d.title")
+	where, args := listWhere(s.db.Dialect, f, "d.body_id", "d.status", "d.title")
 	var total int
 	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM demand_list d WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, err
+		return nil, 0, db.Check(err)
 	}
 	rows, err := s.db.R.QueryContext(ctx, demandSelect+` WHERE `+where+` ORDER BY d.id DESC`+pageSQL(f, &args), args...)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, db.Check(err)
 	}
 	nm := s.names()
 	out := []Demand{}
@@ -552,13 +565,13 @@ func (s *Service) Demands(ctx context.Context, f ListFilter) ([]Demand, int, err
 		d, err := s.scanDemand(ctx, nm, rows)
 		if err != nil {
 			rows.Close()
-			return nil, 0, err
+			return nil, 0, db.Check(err)
 		}
 		out = append(out, d)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, 0, err
+		return nil, 0, db.Check(err)
 	}
 	return out, total, s.demandLinks(ctx, nm, out)
 }
@@ -580,16 +593,16 @@ type Negative struct {
 // the filter is ignored.
 func (s *Service) NegativeList(ctx context.Context, f ListFilter) ([]Negative, int, error) {
 	f.Status = ""
-	where, args := listWhere(f, "e.provider_id", "", "v.name")
+	where, args := listWhere(s.db.Dialect, f, "e.provider_id", "", "v.name")
 	from := ` FROM negative_list n JOIN entries e ON e.id = n.entry_id JOIN entry_versions v ON v.id = n.version_id WHERE ` + where
 	var total int
 	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*)`+from, args...).Scan(&total); err != nil {
-		return nil, 0, err
+		return nil, 0, db.Check(err)
 	}
 	rows, err := s.db.R.QueryContext(ctx, `SELECT n.entry_id, e.code, v.name, e.provider_id, v.number, n.basis, n.added_by, n.added_at`+
 		from+` ORDER BY e.code`+pageSQL(f, &args), args...)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, db.Check(err)
 	}
 	defer rows.Close()
 	nm := s.names()
@@ -598,7 +611,7 @@ func (s *Service) NegativeList(ctx context.Context, f ListFilter) ([]Negative, i
 		var n Negative
 		var at db.Time
 		if err := rows.Scan(&n.EntryID, &n.Code, &n.Name, &n.ProviderID, &n.Version, &n.Basis, &n.AddedBy, &at); err != nil {
-			return nil, 0, err
+			return nil, 0, db.Check(err)
 		}
 		n.AddedAt, n.Provider = at.Time, nm.body(ctx, n.ProviderID).Name
 		out = append(out, n)

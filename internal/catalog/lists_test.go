@@ -1,9 +1,11 @@
 package catalog
 
 import (
+	"strings"
 	"testing"
 
 	"xiangyun/internal/errs"
+	"xiangyun/internal/org"
 )
 
 func TestNegativeList(t *testing.T) {
@@ -62,8 +64,8 @@ func TestResponsibilityList(t *testing.T) {
 		ctx, s, p := f.ctx, f.s, f.p
 		_, err := s.CreateResponsibility(ctx, p["police_cdo"], ResponsibilityInput{BodyID: f.bodies["police"].ID, Name: "吉林省常住人口基本信息"})
 		wantKind(t, err, errs.KindForbidden, "catalog.lists_forbidden")
-		_, err = s.CreateResponsibility(ctx, p["admin"], ResponsibilityInput{BodyID: f.bodies["police"].ID, Name: "<b>x</b>", Due: "2026-13-01"})
-		wantField(t, err, "name", "text.forbidden_chars")
+		_, err = s.CreateResponsibility(ctx, p["admin"], ResponsibilityInput{BodyID: f.bodies["police"].ID, Name: "x\x00", Due: "2026-13-01"})
+		wantField(t, err, "name", "text.control_chars")
 		wantField(t, err, "due", "catalog.date")
 
 		r, err := s.CreateResponsibility(ctx, p["admin"], ResponsibilityInput{BodyID: f.bodies["police"].ID, Name: "吉林省常住人口基本信息",
@@ -186,6 +188,39 @@ func TestDemandList(t *testing.T) {
 		list, total, err := s.Demands(ctx, ListFilter{Q: "登记"})
 		if err != nil || total != 1 || len(list[0].Links) != 1 {
 			t.Fatalf("list: %d %+v %v", total, list, err)
+		}
+	})
+}
+
+// List searches match ASCII letters regardless of case and Chinese exactly,
+// the same on SQLite and PostgreSQL.
+func TestListSearchCase(t *testing.T) {
+	eachDB(t, func(t *testing.T, f *fixture) {
+		ctx, s, p := f.ctx, f.s, f.p
+		if _, err := s.CreateResponsibility(ctx, p["admin"], ResponsibilityInput{BodyID: f.bodies["police"].ID, Name: "JSZH 驾驶证信息"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateDemand(ctx, p["police_cdo"], DemandInput{BodyID: f.bodies["police"].ID, Title: "企业 jszh 数据"}); err != nil {
+			t.Fatal(err)
+		}
+		for q, want := range map[string]int{"jszh": 1, "JSZH": 1, "Jszh": 1, "驾驶证": 1, "ＪＳＺＨ": 0, "jszh%": 0} {
+			if _, n, err := s.Responsibilities(ctx, ListFilter{Q: q}); err != nil || n != want {
+				t.Errorf("responsibilities %q: %d, %v; want %d", q, n, err, want)
+			}
+		}
+		for q, want := range map[string]int{"JSZH": 1, "jSzH 数据": 1, "企业": 1, "驾驶证": 0} {
+			if _, n, err := s.Demands(ctx, ListFilter{Q: q}); err != nil || n != want {
+				t.Errorf("demands %q: %d, %v; want %d", q, n, err, want)
+			}
+		}
+		for q, want := range map[string]int{"公安": 1, "吉林省公安厅": 1} {
+			if _, n, err := f.orgs.Bodies(ctx, org.BodyFilter{Q: q}); err != nil || n != want {
+				t.Errorf("bodies %q: %d, %v; want %d", q, n, err, want)
+			}
+		}
+		code := f.bodies["police"].CreditCode
+		if bs, _, err := f.orgs.Bodies(ctx, org.BodyFilter{Q: strings.ToLower(code)}); err != nil || len(bs) != 1 || bs[0].CreditCode != code {
+			t.Errorf("body by lower-case credit code: %+v %v", bs, err)
 		}
 	})
 }

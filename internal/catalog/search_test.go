@@ -162,8 +162,8 @@ func TestSearch(t *testing.T) {
 			facet, value, label string
 			count               int
 		}{
-			{"share_type", "none", "不予共享", 1},
-			{"share_type", "conditional", "有条件共享", 7},
+			{"share_type", "none", "不予共享（非共享）", 1},
+			{"share_type", "conditional", "有条件共享（授权共享）", 7},
 			{"open_type", "unconditional", "无条件开放", 2},
 			{"provider", strconv.FormatInt(f.bodies["hrss"].ID, 10), "吉林省人力资源和社会保障厅", 3},
 			{"region", "220100", "长春市", 2},

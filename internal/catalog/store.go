@@ -13,14 +13,6 @@ import (
 	"xiangyun/internal/org"
 )
 
-// forUpdate locks the selected row on PostgreSQL; SQLite has one writer.
-func (s *Service) forUpdate() string {
-	if s.db.Dialect == db.Postgres {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
 // nextCode takes the next sequence number of class and returns the entry
 // code: the classification code, "/", the six-digit sequence number. The
 // counter row is incremented in the caller's transaction, which serialises
@@ -123,7 +115,7 @@ func event(w *db.Tx, entryID int64, version int, action string, p *auth.Principa
 // entryRow is an entry's identity and workflow pointers, read (and on
 // PostgreSQL locked) at the start of a transition.
 type entryRow struct {
-	id, provider                int64
+	id, provider, rev           int64
 	code, class, status         string
 	current, published, draft   int64
 	versions                    int
@@ -134,14 +126,14 @@ type entryRow struct {
 func (s *Service) lockEntry(w *db.Tx, id int64) (entryRow, error) {
 	var e entryRow
 	var first db.Time
-	err := w.QueryRow(`SELECT id, provider_id, code, class, status, COALESCE(current_version_id, 0), COALESCE(published_version_id, 0),
-		COALESCE(draft_version_id, 0), versions, first_published_at FROM entries WHERE id = $1`+s.forUpdate(), id).
-		Scan(&e.id, &e.provider, &e.code, &e.class, &e.status, &e.current, &e.published, &e.draft, &e.versions, &first)
+	err := w.QueryRow(`SELECT id, revision, provider_id, code, class, status, COALESCE(current_version_id, 0), COALESCE(published_version_id, 0),
+		COALESCE(draft_version_id, 0), versions, first_published_at FROM entries WHERE id = $1`+w.ForUpdate(), id).
+		Scan(&e.id, &e.rev, &e.provider, &e.code, &e.class, &e.status, &e.current, &e.published, &e.draft, &e.versions, &first)
 	if isNoRows(err) {
 		return e, ErrNotFound
 	}
 	if err != nil {
-		return e, err
+		return e, db.Check(err)
 	}
 	e.everPublished = !first.IsZero()
 	if e.draft != 0 {
@@ -152,7 +144,7 @@ func (s *Service) lockEntry(w *db.Tx, id int64) (entryRow, error) {
 	return e, nil
 }
 
-const entrySelect = `SELECT e.id, e.code, e.provider_id, e.region_code, e.scope, e.status, e.published_at, e.first_published_at,
+const entrySelect = `SELECT e.id, e.code, e.revision, e.provider_id, e.region_code, e.scope, e.status, e.published_at, e.first_published_at,
 	e.created_at, e.updated_at, COALESCE(e.current_version_id, 0), COALESCE(e.published_version_id, 0), COALESCE(e.draft_version_id, 0),
 	COALESCE(d.status, ''), v.number, v.name, v.class, v.abstract, v.format_class, v.format_type, v.share_type, v.share_condition,
 	v.share_method, v.share_channel, v.open_type, v.open_condition, v.cycle, v.grade
@@ -163,7 +155,7 @@ func scanEntry(sc interface{ Scan(...any) error }) (Entry, error) {
 	var pub, first, created, updated db.Time
 	var draftStatus string
 	c := &e.Content
-	err := sc.Scan(&e.ID, &e.Code, &e.ProviderID, &e.RegionCode, &e.Scope, &e.Status, &pub, &first, &created, &updated,
+	err := sc.Scan(&e.ID, &e.Code, &e.Rev, &e.ProviderID, &e.RegionCode, &e.Scope, &e.Status, &pub, &first, &created, &updated,
 		&e.currentID, &e.publishedID, &e.draftID, &draftStatus, &e.Version, &c.Name, &c.Class, &c.Abstract, &c.FormatClass,
 		&c.FormatType, &c.ShareType, &c.ShareCondition, &c.ShareMethod, &c.ShareChannel, &c.OpenType, &c.OpenCondition, &c.Cycle, &c.Grade)
 	if err != nil {
@@ -212,25 +204,33 @@ func (n *names) region(ctx context.Context, code string) string {
 // prefetch loads the names of these bodies and regions that are not known
 // yet, in one query each, so that a page of results costs two queries
 // rather than one per row and facet value.
-func (n *names) prefetch(ctx context.Context, bodyIDs []int64, regionCodes []string) {
+//
+// A failed lookup is returned: a page without its names would pass a
+// storage failure off as nameless data.
+func (n *names) prefetch(ctx context.Context, bodyIDs []int64, regionCodes []string) error {
 	bodyIDs = slices.DeleteFunc(slices.Clone(bodyIDs), func(id int64) bool { _, ok := n.bodies[id]; return ok })
 	slices.Sort(bodyIDs)
 	if bodyIDs = slices.Compact(bodyIDs); len(bodyIDs) > 0 {
-		if bs, err := n.s.orgs.BodiesByID(ctx, bodyIDs); err == nil {
-			for _, id := range bodyIDs {
-				n.bodies[id] = bs[id] // unknown ids stay unknown, not asked again
-			}
+		bs, err := n.s.orgs.BodiesByID(ctx, bodyIDs)
+		if err != nil {
+			return db.Check(err)
+		}
+		for _, id := range bodyIDs {
+			n.bodies[id] = bs[id] // unknown ids stay unknown, not asked again
 		}
 	}
 	regionCodes = slices.DeleteFunc(slices.Clone(regionCodes), func(c string) bool { _, ok := n.regions[c]; return ok })
 	slices.Sort(regionCodes)
 	if regionCodes = slices.Compact(regionCodes); len(regionCodes) > 0 {
-		if rs, err := n.s.orgs.RegionNames(ctx, regionCodes); err == nil {
-			for _, c := range regionCodes {
-				n.regions[c] = rs[c]
-			}
+		rs, err := n.s.orgs.RegionNames(ctx, regionCodes)
+		if err != nil {
+			return db.Check(err)
+		}
+		for _, c := range regionCodes {
+			n.regions[c] = rs[c]
 		}
 	}
+	return nil
 }
 
 func (n *names) fill(ctx context.Context, e *Entry) {
@@ -271,7 +271,9 @@ func (s *Service) loadEntries(ctx context.Context, q queryer, ids []int64, withI
 	for _, e := range byID {
 		bodyIDs, regionCodes = append(bodyIDs, e.ProviderID), append(regionCodes, e.RegionCode)
 	}
-	nm.prefetch(ctx, bodyIDs, regionCodes)
+	if err := nm.prefetch(ctx, bodyIDs, regionCodes); err != nil {
+		return nil, err
+	}
 	out := make([]Entry, 0, len(byID))
 	for _, id := range ids {
 		if e, ok := byID[id]; ok {
@@ -411,7 +413,7 @@ func (s *Service) versionByID(ctx context.Context, q queryer, id int64) (Version
 		return v, errVersion
 	}
 	if err != nil {
-		return v, err
+		return v, db.Check(err)
 	}
 	parts, err := loadParts(ctx, q, []int64{id})
 	if err != nil {

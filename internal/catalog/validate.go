@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"slices"
 	"strconv"
@@ -39,18 +40,30 @@ var structured = []string{"database", "spreadsheet", "selfdescribing", "service"
 // Parse); Create and Update store the code.
 func (s *Service) ValidateInput(ctx context.Context, in EntryInput) error {
 	var fs errs.Fields
-	c := s.newChecker()
-	c.check(ctx, &in, "", "", &fs)
+	if _, err := s.newChecker().check(ctx, &in, "", "", &fs); err != nil {
+		return err
+	}
 	return fs.Err()
 }
 
 // checker validates inputs, remembering the bodies and codes it looked up
-// so that a batch costs one lookup per provider.
+// so that a batch costs one lookup per provider. A lookup that fails for
+// any reason but "no such row" is a storage failure, kept in err and
+// returned by check: it must answer 503, never "the provider does not
+// exist".
 type checker struct {
 	s      *Service
 	bodies map[int64]*org.Body
 	byCode map[string]*org.Body
 	codes  map[string]bool
+	err    error
+}
+
+// fail keeps the first storage failure.
+func (c *checker) fail(err error) {
+	if c.err == nil {
+		c.err = db.Check(err)
+	}
 }
 
 func (s *Service) newChecker() *checker {
@@ -61,25 +74,33 @@ func (c *checker) body(ctx context.Context, id int64) *org.Body {
 	if b, ok := c.bodies[id]; ok {
 		return b
 	}
-	var bp *org.Body
-	if b, err := c.s.orgs.Body(ctx, id); err == nil {
-		bp = &b
+	b, err := c.s.orgs.Body(ctx, id)
+	switch {
+	case errors.Is(err, org.ErrBodyNotFound):
+		c.bodies[id] = nil
+		return nil
+	case err != nil:
+		c.fail(err)
+		return nil // not remembered: unknown, not absent
 	}
-	c.bodies[id] = bp
-	return bp
+	c.bodies[id] = &b
+	return &b
 }
 
 func (c *checker) bodyByCode(ctx context.Context, code string) *org.Body {
 	if b, ok := c.byCode[code]; ok {
 		return b
 	}
+	bs, _, err := c.s.orgs.Bodies(ctx, org.BodyFilter{Q: code})
+	if err != nil {
+		c.fail(err)
+		return nil
+	}
 	var bp *org.Body
-	if bs, _, err := c.s.orgs.Bodies(ctx, org.BodyFilter{Q: code}); err == nil {
-		for _, b := range bs {
-			if b.CreditCode == code {
-				bp = &b
-				break
-			}
+	for _, b := range bs {
+		if b.CreditCode == code {
+			bp = &b
+			break
 		}
 	}
 	c.byCode[code] = bp
@@ -95,27 +116,43 @@ func (c *checker) exists(ctx context.Context, codes []string) map[string]bool {
 		}
 	}
 	if len(ask) > 0 {
-		for _, code := range ask {
-			c.codes[code] = false
-		}
-		q, args := db.InList(`SELECT code FROM entries WHERE code IN `, ask)
-		if rows, err := c.s.db.R.QueryContext(ctx, q, args...); err == nil {
-			for rows.Next() {
-				var code string
-				if rows.Scan(&code) == nil {
-					c.codes[code] = true
-				}
-			}
-			rows.Close()
+		if err := c.lookupCodes(ctx, ask); err != nil {
+			c.fail(err)
+			return map[string]bool{} // unknown; the caller reports c.err
 		}
 	}
 	return c.codes
 }
 
+func (c *checker) lookupCodes(ctx context.Context, ask []string) error {
+	q, args := db.InList(`SELECT code FROM entries WHERE code IN `, ask)
+	rows, err := c.s.db.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	found := map[string]bool{}
+	for rows.Next() {
+		var code string
+		if err := rows.Scan(&code); err != nil {
+			return err
+		}
+		found[code] = true
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, code := range ask {
+		c.codes[code] = found[code]
+	}
+	return nil
+}
+
 // check normalises in (trimmed text, codes for labels, defaults) and adds
 // every problem to fs, each field name prefixed with prefix. self is the
-// entry's own code when revising. It returns the provider when found.
-func (c *checker) check(ctx context.Context, in *EntryInput, prefix, self string, fs *errs.Fields) *org.Body {
+// entry's own code when revising. It returns the provider when found, and
+// an error when a lookup failed (then fs may hold spurious problems).
+func (c *checker) check(ctx context.Context, in *EntryInput, prefix, self string, fs *errs.Fields) (*org.Body, error) {
 	f := func(name string) string { return prefix + name }
 	add := func(field, code, zh, en string) { fs.Add(f(field), code, zh, en) }
 
@@ -249,7 +286,7 @@ func (c *checker) check(ctx context.Context, in *EntryInput, prefix, self string
 	maskRequired := gradeOK && grade.MaskRequired && in.OpenType != OpenNone && has(OpenTypes, in.OpenType)
 	c.items(in, format, maskRequired, prefix, fs)
 	c.related(ctx, in, prefix, self, fs)
-	return provider
+	return provider, c.err
 }
 
 func (c *checker) gradeTerms() []Term {

@@ -28,11 +28,10 @@ func (t Term) Label(lang string) string {
 // or an alternative spelling (case- and space-insensitive), so that an
 // importer can accept "有条件共享", "有条件" or "conditional" alike.
 func Parse(set []Term, s string) (Term, bool) {
-	s = strings.ToLower(strings.Join(strings.Fields(s), ""))
-	if s == "" {
+	norm := func(x string) string { return strings.ToLower(parens.Replace(strings.Join(strings.Fields(x), ""))) }
+	if s = norm(s); s == "" {
 		return Term{}, false
 	}
-	norm := func(x string) string { return strings.ToLower(strings.ReplaceAll(x, " ", "")) }
 	for _, t := range set {
 		if norm(t.Code) == s || norm(t.ZH) == s || norm(t.EN) == s {
 			return t, true
@@ -44,6 +43,41 @@ func Parse(set []Term, s string) (Term, bool) {
 		}
 	}
 	return Term{}, false
+}
+
+// parens makes half-width and full-width parentheses alike, so that
+// "有条件共享(授权共享)" reads as the label "有条件共享（授权共享）".
+var parens = strings.NewReplacer("(", "（", ")", "）")
+
+// ParseFilter turns the values of a search filter on facet into codes: a
+// coded facet (share_type, open_type, format, cycle, status, scope)
+// accepts labels and other spellings as Parse does, so that
+// share_type=授权共享 filters like share_type=conditional. Values it does
+// not know are kept, and match nothing.
+func ParseFilter(facet string, values []string) []string {
+	set := map[string][]Term{"share_type": ShareTypes, "open_type": OpenTypes, "format": FormatClasses(), "cycle": Cycles,
+		"status": Statuses, "scope": Scopes}[facet]
+	if set == nil {
+		return values
+	}
+	out := make([]string, 0, len(values))
+	for _, v := range values {
+		if t, ok := Parse(set, v); ok {
+			v = t.Code
+		}
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// ParseFilters is ParseFilter over every facet of filters, in place.
+func ParseFilters(filters map[string][]string) map[string][]string {
+	for k, vs := range filters {
+		filters[k] = ParseFilter(k, vs)
+	}
+	return filters
 }
 
 // Lookup returns the term of set with code.
@@ -73,11 +107,16 @@ const (
 	ShareNone          = "none"          // 不予共享
 )
 
-// ShareTypes is the value set of share types.
+// ShareTypes is the value set of share types. The national guide (发改高技
+// 〔2017〕1272号) says 有条件共享 and 不予共享; the province's regulation
+// (吉政发〔2019〕4号 §25) calls the same types 授权共享 and 非共享. Both are
+// read everywhere a share type is (imports, filters, the API), and labels
+// show the regulation's word beside the guide's.
 var ShareTypes = []Term{
 	{ShareUnconditional, "无条件共享", "shared unconditionally", []string{"无条件"}},
-	{ShareConditional, "有条件共享", "shared on conditions", []string{"有条件"}},
-	{ShareNone, "不予共享", "not shared", []string{"不共享", "不予"}},
+	{ShareConditional, "有条件共享（授权共享）", "shared on conditions (authorised sharing)",
+		[]string{"有条件共享", "授权共享", "有条件", "授权", "shared on conditions", "authorised", "authorized", "authorised sharing", "authorized sharing"}},
+	{ShareNone, "不予共享（非共享）", "not shared", []string{"不予共享", "非共享", "不共享", "不予", "non-shared", "unshared"}},
 }
 
 // Open types (开放属性).

@@ -2,12 +2,14 @@ package catalog
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
 	"xiangyun/internal/auth"
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
+	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 	"xiangyun/internal/valid"
 )
@@ -25,6 +27,41 @@ var (
 	errNotSubmitted    = errs.Conflict("catalog.not_submitted", "该目录没有待审核的版本", "the entry has no version waiting for review")
 	errNotPublished    = errs.Conflict("catalog.not_published", "只有已发布的目录可以撤销", "only a published entry can be withdrawn")
 )
+
+// ErrStale refuses a change made on a revision of the entry that is no
+// longer current: someone else changed it since the caller read it.
+var ErrStale = errs.Conflict("catalog.stale", "内容已被他人修改，请刷新后重试",
+	"the entry has been changed by someone else since you opened it; reload it and try again")
+
+// Cond is a precondition of a change to an existing entry.
+type Cond struct{ revs []int64 }
+
+// IfRev makes a change conditional on the entry still being at one of revs
+// (Entry.Rev as the caller read it); otherwise it fails with ErrStale.
+// Without a Cond a change applies to whatever revision is current.
+func IfRev(revs ...int64) Cond { return Cond{revs: revs} }
+
+// claim raises the revision of entry e, read under lock in w, in the
+// transaction that changes it: after checking the caller's view (conds),
+// the compare-and-set on the revision read makes a concurrent change that
+// got there first show as zero rows instead of being overwritten.
+func claim(w *db.Tx, e entryRow, conds []Cond) error {
+	for _, c := range conds {
+		if !slices.Contains(c.revs, e.rev) {
+			return ErrStale
+		}
+	}
+	res, err := w.Exec(`UPDATE entries SET revision = revision + 1 WHERE id = $1 AND revision = $2`, e.id, e.rev)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return ErrStale
+	}
+	return nil
+}
 
 // Create drafts a new entry (version 1) of the provider named in in. Its
 // code is generated from the classification.
@@ -70,7 +107,10 @@ func (s *Service) create(ctx context.Context, p *auth.Principal, ins []EntryInpu
 		if batch {
 			prefix = "rows[" + strconv.Itoa(i) + "]."
 		}
-		b := c.check(ctx, &ins[i], prefix, "", &fs)
+		b, err := c.check(ctx, &ins[i], prefix, "", &fs)
+		if err != nil {
+			return nil, err
+		}
 		if b != nil && !canEdit(p, b.ID) {
 			if !batch {
 				return nil, errNotProvider
@@ -101,7 +141,7 @@ func (s *Service) create(ctx context.Context, p *auth.Principal, ins []EntryInpu
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, db.Check(err)
 	}
 	s.indexEntries(out)
 	for i := range out {
@@ -162,7 +202,9 @@ func publishNew(w *db.Tx, p *auth.Principal, e *Entry, note string, now db.Time)
 // (why it changes) is required. The provider cannot change, nor the
 // classification once the entry has been published (its code is derived
 // from it); before that, a new classification gives a new code.
-func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, in EntryInput, reason string) (Entry, error) {
+//
+// With IfRev, the edit applies only to the revision the caller saw.
+func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, in EntryInput, reason string, conds ...Cond) (Entry, error) {
 	cur, err := s.Get(ctx, p, id)
 	if err != nil {
 		return Entry{}, err
@@ -175,7 +217,9 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, in En
 	if in.ProviderID == 0 && in.ProviderCode == "" {
 		in.ProviderID = cur.ProviderID
 	}
-	s.newChecker().check(ctx, &in, "", cur.Code, &fs)
+	if _, err := s.newChecker().check(ctx, &in, "", cur.Code, &fs); err != nil {
+		return Entry{}, err
+	}
 	if in.ProviderID != cur.ProviderID && !fs.Has("provider_id") && !fs.Has("provider_code") {
 		fs.Add("provider_id", "catalog.provider_fixed", "目录的提供方不能更改", "an entry's provider cannot change")
 	}
@@ -186,6 +230,9 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, in En
 	err = s.db.Tx(ctx, func(w *db.Tx) error {
 		e, err := s.lockEntry(w, id)
 		if err != nil {
+			return err
+		}
+		if err := claim(w, e, conds); err != nil {
 			return err
 		}
 		switch {
@@ -241,11 +288,14 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, in En
 			if err := event(w, id, number, "revise", p, reason, changedFields(diffContent(&old.Content, &in.Content)), now); err != nil {
 				return err
 			}
+			if err := s.notice(w, p, e, notify.KindRevised, reason); err != nil {
+				return err
+			}
 		}
 		return w.Run(`UPDATE entries SET updated_at = $1 WHERE id = $2`, now, id)
 	})
 	if err != nil {
-		return Entry{}, err
+		return Entry{}, db.Check(err)
 	}
 	s.reindex(ctx, id)
 	return s.Get(ctx, p, id)
@@ -253,7 +303,7 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, in En
 
 // transition runs one workflow step on entry id in a transaction, then
 // updates the index and returns the entry as p sees it.
-func (s *Service) transition(ctx context.Context, p *auth.Principal, id int64, step func(w *db.Tx, e entryRow, now db.Time) error) (Entry, error) {
+func (s *Service) transition(ctx context.Context, p *auth.Principal, id int64, conds []Cond, step func(w *db.Tx, e entryRow, now db.Time) error) (Entry, error) {
 	now := s.clock()
 	err := s.db.Tx(ctx, func(w *db.Tx) error {
 		e, err := s.lockEntry(w, id)
@@ -263,10 +313,13 @@ func (s *Service) transition(ctx context.Context, p *auth.Principal, id int64, s
 		if e.status != StatusPublished && !canWork(p, e.provider) {
 			return ErrNotFound
 		}
+		if err := claim(w, e, conds); err != nil {
+			return err
+		}
 		return step(w, e, dbTime(now))
 	})
 	if err != nil {
-		return Entry{}, err
+		return Entry{}, db.Check(err)
 	}
 	s.reindex(ctx, id)
 	return s.Get(ctx, p, id)
@@ -282,6 +335,9 @@ func (s *Service) many(ctx context.Context, p *auth.Principal, ids []int64, step
 				err = ErrNotFound
 			}
 			if err == nil {
+				err = claim(w, e, nil)
+			}
+			if err == nil {
 				err = step(w, e, dbTime(now))
 			}
 			if err != nil {
@@ -293,7 +349,7 @@ func (s *Service) many(ctx context.Context, p *auth.Principal, ids []int64, step
 	if err == nil {
 		s.reindex(ctx, ids...)
 	}
-	return err
+	return db.Check(err)
 }
 
 // rowError names the row of a batch in err.
@@ -332,12 +388,12 @@ func reasonText(s string) (string, error) {
 
 // Submit sends the entry's draft (or returned version) for review. Only
 // the provider's chief data officer may; the draft is checked again.
-func (s *Service) Submit(ctx context.Context, p *auth.Principal, id int64, note string) (Entry, error) {
+func (s *Service) Submit(ctx context.Context, p *auth.Principal, id int64, note string, conds ...Cond) (Entry, error) {
 	note, err := comment(note, false)
 	if err != nil {
 		return Entry{}, err
 	}
-	return s.transition(ctx, p, id, func(w *db.Tx, e entryRow, now db.Time) error { return s.submit(w, p, e, note, now) })
+	return s.transition(ctx, p, id, conds, func(w *db.Tx, e entryRow, now db.Time) error { return s.submit(w, p, e, note, now) })
 }
 
 // SubmitMany submits several entries in one transaction: all or none.
@@ -365,7 +421,9 @@ func (s *Service) submit(w *db.Tx, p *auth.Principal, e entryRow, note string, n
 	}
 	in := EntryInput{Content: v.Content, ProviderID: e.provider}
 	var fs errs.Fields
-	s.newChecker().check(w.Ctx, &in, "", e.code, &fs)
+	if _, err := s.newChecker().check(w.Ctx, &in, "", e.code, &fs); err != nil {
+		return err
+	}
 	if err := fs.Err(); err != nil {
 		return err
 	}
@@ -375,6 +433,9 @@ func (s *Service) submit(w *db.Tx, p *auth.Principal, e entryRow, note string, n
 		return err
 	}
 	if err := s.setWorkingStatus(w, e, StatusSubmitted, now); err != nil {
+		return err
+	}
+	if err := s.notice(w, p, e, notify.KindSubmitted, note); err != nil {
 		return err
 	}
 	return event(w, e.id, v.Number, "submit", p, note, "", now)
@@ -404,12 +465,12 @@ func (s *Service) checkReviewer(p *auth.Principal, e entryRow) error {
 // Publish approves the submitted version: it comes into force, the one it
 // replaces is superseded, and the negative, responsibility and demand lists
 // follow. Platform reviewers only, never for an entry of their own body.
-func (s *Service) Publish(ctx context.Context, p *auth.Principal, id int64, note string) (Entry, error) {
+func (s *Service) Publish(ctx context.Context, p *auth.Principal, id int64, note string, conds ...Cond) (Entry, error) {
 	note, err := comment(note, false)
 	if err != nil {
 		return Entry{}, err
 	}
-	return s.transition(ctx, p, id, func(w *db.Tx, e entryRow, now db.Time) error { return s.publish(w, p, e, note, now) })
+	return s.transition(ctx, p, id, conds, func(w *db.Tx, e entryRow, now db.Time) error { return s.publish(w, p, e, note, now) })
 }
 
 // PublishMany publishes several submitted entries in one transaction.
@@ -451,17 +512,20 @@ func (s *Service) publish(w *db.Tx, p *auth.Principal, e entryRow, note string, 
 	if err := syncLists(w, e.id, now, rname); err != nil {
 		return err
 	}
+	if err := s.notice(w, p, e, notify.KindPublished, note); err != nil {
+		return err
+	}
 	return event(w, e.id, number, "publish", p, note, "", now)
 }
 
 // Return sends the submitted version back to the provider with the
 // reviewer's comments, which are required.
-func (s *Service) Return(ctx context.Context, p *auth.Principal, id int64, note string) (Entry, error) {
+func (s *Service) Return(ctx context.Context, p *auth.Principal, id int64, note string, conds ...Cond) (Entry, error) {
 	note, err := comment(note, true)
 	if err != nil {
 		return Entry{}, err
 	}
-	return s.transition(ctx, p, id, func(w *db.Tx, e entryRow, now db.Time) error {
+	return s.transition(ctx, p, id, conds, func(w *db.Tx, e entryRow, now db.Time) error {
 		if err := s.checkReviewer(p, e); err != nil {
 			return err
 		}
@@ -477,6 +541,9 @@ func (s *Service) Return(ctx context.Context, p *auth.Principal, id int64, note 
 		if err := s.setWorkingStatus(w, e, StatusReturned, now); err != nil {
 			return err
 		}
+		if err := s.notice(w, p, e, notify.KindReturned, note); err != nil {
+			return err
+		}
 		return event(w, e.id, number, "return", p, note, "", now)
 	})
 }
@@ -484,12 +551,12 @@ func (s *Service) Return(ctx context.Context, p *auth.Principal, id int64, note 
 // Withdraw takes a published entry out of the catalog (撤销) for reason.
 // It keeps its history and may be revised and published again; a pending
 // revision stays.
-func (s *Service) Withdraw(ctx context.Context, p *auth.Principal, id int64, reason string) (Entry, error) {
+func (s *Service) Withdraw(ctx context.Context, p *auth.Principal, id int64, reason string, conds ...Cond) (Entry, error) {
 	reason, err := reasonText(reason)
 	if err != nil {
 		return Entry{}, err
 	}
-	return s.transition(ctx, p, id, func(w *db.Tx, e entryRow, now db.Time) error {
+	return s.transition(ctx, p, id, conds, func(w *db.Tx, e entryRow, now db.Time) error {
 		if !canSubmit(p, e.provider) {
 			return errSubmitForbidden
 		}
@@ -511,18 +578,21 @@ func (s *Service) Withdraw(ctx context.Context, p *auth.Principal, id int64, rea
 		if err := syncLists(w, e.id, now, name); err != nil {
 			return err
 		}
+		if err := s.notice(w, p, e, notify.KindWithdrawn, reason); err != nil {
+			return err
+		}
 		return event(w, e.id, number, "withdraw", p, reason, "", now)
 	})
 }
 
 // Deprecate ends an entry for good (废止) for reason: its versions in force
 // and in progress are closed and it can no longer change.
-func (s *Service) Deprecate(ctx context.Context, p *auth.Principal, id int64, reason string) (Entry, error) {
+func (s *Service) Deprecate(ctx context.Context, p *auth.Principal, id int64, reason string, conds ...Cond) (Entry, error) {
 	reason, err := reasonText(reason)
 	if err != nil {
 		return Entry{}, err
 	}
-	return s.transition(ctx, p, id, func(w *db.Tx, e entryRow, now db.Time) error {
+	return s.transition(ctx, p, id, conds, func(w *db.Tx, e entryRow, now db.Time) error {
 		if !canSubmit(p, e.provider) {
 			return errSubmitForbidden
 		}
@@ -613,7 +683,7 @@ func syncDemands(w *db.Tx, where string, arg any, now db.Time) error {
 func (s *Service) Get(ctx context.Context, p *auth.Principal, id int64) (Entry, error) {
 	es, err := s.loadEntries(ctx, s.db.R, []int64{id}, true, nil)
 	if err != nil {
-		return Entry{}, err
+		return Entry{}, db.Check(err)
 	}
 	if len(es) == 0 || !visible(p, &es[0]) {
 		return Entry{}, ErrNotFound
@@ -638,7 +708,7 @@ func (s *Service) GetByCode(ctx context.Context, p *auth.Principal, code string)
 		return Entry{}, ErrNotFound
 	}
 	if err != nil {
-		return Entry{}, err
+		return Entry{}, db.Check(err)
 	}
 	return s.Get(ctx, p, id)
 }

@@ -408,3 +408,76 @@ func TestBatches(t *testing.T) {
 		}
 	})
 }
+
+// Twenty editors who opened the same revision of a draft save at once:
+// exactly one edit applies, the nineteen others are refused as stale, and
+// nothing is lost silently. Every workflow step raises the revision, so a
+// step made on an older one is refused as well.
+func TestConcurrentEditsConflict(t *testing.T) {
+	eachDB(t, func(t *testing.T, f *fixture) {
+		ctx, s, p := f.ctx, f.s, f.p
+		e := f.create("police_spec", f.input("police", "吉林省常住人口基本信息"))
+		if e.Rev == 0 {
+			t.Fatal("an entry has no revision")
+		}
+		const n = 20
+		var wg sync.WaitGroup
+		results := make([]error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, results[i] = s.Update(ctx, p["police_spec"], e.ID, f.input("police", fmt.Sprintf("吉林省常住人口信息第%d稿", i)), "", IfRev(e.Rev))
+			}()
+		}
+		wg.Wait()
+		winner := -1
+		for i, err := range results {
+			switch {
+			case err == nil:
+				if winner >= 0 {
+					t.Errorf("edits %d and %d both applied", winner, i)
+				}
+				winner = i
+			case errs.KindOf(err) == errs.KindConflict:
+				wantKind(t, err, errs.KindConflict, "catalog.stale")
+			default:
+				t.Errorf("edit %d: %v", i, err)
+			}
+		}
+		if winner < 0 {
+			t.Fatal("no edit applied")
+		}
+		got, err := s.Get(ctx, p["police_spec"], e.ID)
+		if err != nil || got.Name != fmt.Sprintf("吉林省常住人口信息第%d稿", winner) || got.Rev != e.Rev+1 {
+			t.Errorf("after the race: %q rev %d (winner %d, rev before %d), %v", got.Name, got.Rev, winner, e.Rev, err)
+		}
+		var events int
+		if err := f.store.R.QueryRow(`SELECT COUNT(*) FROM entry_events WHERE entry_id = $1 AND action = 'update'`, e.ID).Scan(&events); err != nil || events != 1 {
+			t.Errorf("update events = %d, want 1 (%v)", events, err)
+		}
+
+		// Workflow steps carry the revision too.
+		_, err = s.Submit(ctx, p["police_cdo"], e.ID, "", IfRev(e.Rev))
+		wantKind(t, err, errs.KindConflict, "catalog.stale")
+		if got, err = s.Submit(ctx, p["police_cdo"], e.ID, "", IfRev(got.Rev)); err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Return(ctx, p["reviewer"], e.ID, "请补充", IfRev(got.Rev-1))
+		wantKind(t, err, errs.KindConflict, "catalog.stale")
+		if got, err = s.Publish(ctx, p["reviewer"], e.ID, "", IfRev(got.Rev)); err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Withdraw(ctx, p["police_cdo"], e.ID, "暂停", IfRev(got.Rev-1))
+		wantKind(t, err, errs.KindConflict, "catalog.stale")
+		_, err = s.Deprecate(ctx, p["police_cdo"], e.ID, "替代", IfRev(got.Rev+1))
+		wantKind(t, err, errs.KindConflict, "catalog.stale")
+		if _, err = s.Withdraw(ctx, p["police_cdo"], e.ID, "暂停", IfRev(got.Rev)); err != nil {
+			t.Fatal(err)
+		}
+		// Without a condition a step applies to the current revision (System, batches).
+		if _, err = s.Deprecate(ctx, p["police_cdo"], e.ID, "替代"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -133,9 +133,11 @@ func init() {
 		{key: "format_type", zh: "信息资源格式类型", en: "Format type", aliases: []string{"格式类型", "资源格式类型"}, required: true,
 			noteZH: "须属于所选的格式分类：" + ftZH, noteEN: "Must belong to the format class:" + ftEN, values: formatTypes},
 		{key: "share_type", zh: "共享类型", en: "Share type", aliases: []string{"共享属性"}, required: true,
-			noteZH: "无条件共享、有条件共享或不予共享；数据分级限制可选的共享类型。",
-			noteEN: "Unconditional, conditional or none; the data grade limits the choice.",
-			values: func(*vocab) []string { return zhLabels(catalog.ShareTypes) }},
+			noteZH: "无条件共享、有条件共享（授权共享）或不予共享（非共享），也可填吉政发〔2019〕4号的“授权共享”“非共享”；数据分级限制可选的共享类型。",
+			noteEN: "Unconditional, conditional (授权共享) or none (非共享); the regulation's words 授权共享 and 非共享 are accepted; the data grade limits the choice.",
+			// The regulation's words (吉政发〔2019〕4号 §25) are in the list too:
+			// the drop-down refuses anything else typed.
+			values: func(*vocab) []string { return append(zhLabels(catalog.ShareTypes), "授权共享", "非共享") }},
 		{key: "share_condition", zh: "共享条件", en: "Share condition", aliases: []string{"共享条件或依据", "不予共享依据"},
 			noteZH: "有条件共享须写明共享条件；不予共享须写明法律、行政法规或政策依据；无条件共享可留空。",
 			noteEN: "Conditional sharing needs its conditions; a resource not shared needs its legal or policy basis; may be empty for unconditional sharing.", width: 30},

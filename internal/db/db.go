@@ -101,7 +101,8 @@ func IsUnavailable(err error) bool {
 	if err == nil {
 		return false
 	}
-	if errors.Is(err, errs.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+	if errors.Is(err, errs.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, errPoolClosed) {
 		return true
 	}
 	var ne net.Error
@@ -116,6 +117,20 @@ func IsUnavailable(err error) bool {
 	var ce *pgconn.ConnectError
 	return errors.As(err, &ce)
 }
+
+// errPoolClosed is database/sql's error for a call on a closed pool (a
+// store shut down under a request). The package does not export it, so it
+// is taken from a pool closed on purpose: compared by identity, not text.
+var errPoolClosed = func() error {
+	p := sql.OpenDB(noConnector{})
+	p.Close()
+	return p.PingContext(context.Background())
+}()
+
+type noConnector struct{}
+
+func (noConnector) Connect(context.Context) (driver.Conn, error) { return nil, driver.ErrBadConn }
+func (noConnector) Driver() driver.Driver                        { return nil }
 
 // Check turns a storage failure into errs.ErrUnavailable (503) and leaves
 // other errors as they are: domain packages pass every error from the
@@ -145,8 +160,11 @@ func openSQLite(ctx context.Context, dir, name string) (*DB, error) {
 	}
 	path := filepath.Join(dir, name+".db")
 	// busy_timeout first, so that the following pragmas wait instead of failing.
+	// synchronous=FULL: a commit the user was told about survives a power
+	// loss (as on PostgreSQL), and the audit log is never behind the
+	// checkpoints already anchored outside it. It costs one fsync per commit.
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(FULL)"} {
 		q.Add("_pragma", p)
 	}
 	base := "file:" + path + "?" + q.Encode()
@@ -271,6 +289,25 @@ func Like(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return "%" + r.Replace(s) + "%"
 }
+
+// ILike returns the condition "col matches the LIKE pattern p" (p is a
+// placeholder or a quoted literal; patterns from Like use ESCAPE '\') with
+// one rule on both dialects: ASCII letters match regardless of case, every
+// other character exactly ("JSZH" finds "jszh", "人口" finds "人口").
+// SQLite's LIKE folds ASCII case and nothing else; PostgreSQL's LIKE folds
+// nothing, and its ILIKE and lower() also fold letters such as "Ｊ" or "É",
+// which SQLite cannot, so there both sides are folded with translate().
+func (d Dialect) ILike(col, p string) string {
+	if d == Postgres {
+		return "translate(" + col + ", '" + upperASCII + "', '" + lowerASCII + "') LIKE translate(" + p + ", '" + upperASCII + "', '" + lowerASCII + `') ESCAPE '\'`
+	}
+	return col + " LIKE " + p + ` ESCAPE '\'`
+}
+
+const (
+	upperASCII = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	lowerASCII = "abcdefghijklmnopqrstuvwxyz"
+)
 
 // Args accumulates query arguments and hands out their placeholders, for
 // queries whose WHERE clause is built from optional filters.

@@ -80,6 +80,9 @@ func loadCatalog(ctx context.Context, s Services, bodies []org.Body) (int, error
 			return 0, fmt.Errorf("publish: %w", err)
 		}
 	}
+	if err := readHistory(ctx, s); err != nil {
+		return 0, err
+	}
 	// Spread over the last 12.5 days: 0, 2.5, 5, 7.5, 10 or 12.5 days ago.
 	for i, id := range slices.Backward(waiting) {
 		at(time.Duration(i%6) * 60 * time.Hour)

@@ -15,6 +15,7 @@ import (
 	"xiangyun/internal/errs"
 	"xiangyun/internal/ident"
 	"xiangyun/internal/ingest"
+	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 )
 
@@ -25,6 +26,7 @@ type Services struct {
 	Catalog *catalog.Service
 	Audit   *audit.Log
 	Ingest  *ingest.Service // records of the police entry; nil leaves them out
+	Notify  *notify.Service // optional: the demo users' notices of the past year are marked read
 }
 
 // Login is one printed demo login.

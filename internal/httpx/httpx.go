@@ -141,6 +141,11 @@ type Authenticator struct {
 	// OnDone, when set, is told of every finished request (for metrics);
 	// r.Pattern holds the matched route.
 	OnDone func(r *http.Request, status int, d time.Duration)
+	// RefusalInterval is the window in which repeated refusals of anonymous
+	// requests from one address are counted into one record; 0 = a minute.
+	RefusalInterval time.Duration
+
+	refused refusalCounter
 }
 
 // Middleware identifies the caller (session cookie or bearer token), stores
@@ -251,6 +256,9 @@ func (a *Authenticator) Record(ctx context.Context, action string, status int) {
 	ri.pending.Skip = true
 	origin := ri.pending.origin
 	ri.pending.mu.Unlock()
+	if origin == "" && outcome == audit.OutcomeDenied && auth.FromContext(ctx) == nil && !a.refused.first(a, e) {
+		return // counted into the address's summary record
+	}
 	if origin == "" {
 		a.Append(ctx, e)
 		return

@@ -208,7 +208,7 @@ func (s *Service) CreateBody(ctx context.Context, in BodyInput) (Body, error) {
 			in.Name, in.CreditCode, in.Kind, in.Sector, in.RegionCode, nullID(in.ParentID), now).Scan(&id)
 	})
 	if err != nil {
-		return Body{}, bodyConflict(err)
+		return Body{}, s.bodyConflict(ctx, err, in.CreditCode, id)
 	}
 	return s.Body(ctx, id)
 }
@@ -227,7 +227,7 @@ func (s *Service) UpdateBody(ctx context.Context, id int64, in BodyInput) (Body,
 		return err
 	})
 	if err != nil {
-		return Body{}, bodyConflict(err)
+		return Body{}, s.bodyConflict(ctx, err, in.CreditCode, id)
 	}
 	return s.Body(ctx, id)
 }
@@ -247,11 +247,18 @@ func (s *Service) SetBodyEnabled(ctx context.Context, id int64, enabled bool) (B
 	return s.Body(ctx, id)
 }
 
-func bodyConflict(err error) error {
+// bodyConflict names the unique value a write of a body (id, 0 when new)
+// collided on: the drivers' messages are not an interface, so it asks
+// whether another body holds the credit code.
+func (s *Service) bodyConflict(ctx context.Context, err error, creditCode string, id int64) error {
 	if !db.IsUniqueViolation(err) {
 		return err
 	}
-	if strings.Contains(err.Error(), "credit_code") {
+	var taken bool
+	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) > 0 FROM bodies WHERE credit_code = $1 AND id <> $2`, creditCode, id).Scan(&taken); err != nil {
+		return db.Check(err)
+	}
+	if taken {
 		return errs.Conflict("org.credit_code_exists", "该统一社会信用代码已被其他机构使用", "another body already has this unified social credit code")
 	}
 	return errs.Conflict("org.name_exists", "机构名称已存在", "a body with this name already exists")
@@ -353,7 +360,7 @@ func (s *Service) Bodies(ctx context.Context, f BodyFilter) ([]Body, int, error)
 	arg := args.Add
 	if f.Q != "" {
 		p := arg(db.Like(f.Q))
-		where = append(where, "(b.name LIKE "+p+" ESCAPE '\\' OR b.credit_code LIKE "+p+" ESCAPE '\\')")
+		where = append(where, "("+s.db.Dialect.ILike("b.name", p)+" OR "+s.db.Dialect.ILike("b.credit_code", p)+")")
 	}
 	if f.RegionCode != "" {
 		where = append(where, "b.region_code LIKE "+arg(regionPrefix(f.RegionCode)+"%"))

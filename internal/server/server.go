@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,6 +27,7 @@ import (
 	"xiangyun/internal/db"
 	"xiangyun/internal/httpx"
 	"xiangyun/internal/ingest"
+	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 	"xiangyun/internal/quality"
 	"xiangyun/internal/web"
@@ -40,10 +42,15 @@ type Config struct {
 	DB            string       // sqlite:DIR or postgres://…
 	DataDir       string       // files: search index, audit signing key, uploads
 	AuditKeyFile  string       // Ed25519 note key for signed tree heads; default DataDir/audit.key
+	AuditAnchor   string       // file the audit checkpoints are appended to; default DataDir/audit-checkpoints
+	AuditWitness  string       // URL of a tlog-witness the checkpoints are sent to; "" = none
 	Brand         string       // platform name in the console header
 	SecureCookies bool         // set the Secure flag on cookies (behind TLS)
 	TrustProxy    bool         // take the client address from X-Forwarded-For
 	AuthPolicy    *auth.Policy // login throttling and sessions; nil = auth.DefaultPolicy
+	SMTPURL       string       // smtp://user:pass@host:port or smtps://…; "" = no e-mail
+	SMTPFrom      string       // sender address of notification e-mail
+	PublicURL     string       // the console's address as users reach it, for links in e-mail
 }
 
 // Defaults fills empty fields.
@@ -68,6 +75,9 @@ func (c *Config) Defaults() {
 	if c.AuditKeyFile == "" {
 		c.AuditKeyFile = filepath.Join(c.DataDir, "audit.key")
 	}
+	if c.AuditAnchor == "" {
+		c.AuditAnchor = filepath.Join(c.DataDir, "audit-checkpoints")
+	}
 }
 
 // Server is a running installation.
@@ -80,6 +90,8 @@ type Server struct {
 	Orgs    *org.Service
 	Auth    *auth.Service
 	Audit   *audit.Log
+	Notify  *notify.Service
+	Mail    *notify.Sender // nil without SMTP
 	Catalog *catalog.Service
 	Quality *quality.Service
 	Ingest  *ingest.Service
@@ -88,8 +100,13 @@ type Server struct {
 	API     *api.API
 	Handler http.Handler
 
-	unlock func() // releases the data directory
+	anchored bool   // the audit log was found consistent with its anchor
+	unlock   func() // releases the data directory
 }
+
+// AuditKeyName is the name of the audit signing key and the origin of the
+// audit log's checkpoints.
+const AuditKeyName = "xiangyun-audit"
 
 // Open opens the stores, migrates them and builds the services and handler.
 func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
@@ -112,13 +129,21 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if s.DataDB, err = db.Open(ctx, cfg.DB, "data"); err != nil {
 		return fail(err)
 	}
-	key, err := audit.LoadOrCreateKey(cfg.AuditKeyFile, "xiangyun-audit")
+	key, err := audit.KeyForLog(ctx, s.AuditDB, cfg.AuditKeyFile, AuditKeyName, cfg.AuditAnchor)
 	if err != nil {
-		return fail(fmt.Errorf("audit key: %w", err))
+		return fail(err)
 	}
 	if s.Audit, err = audit.Open(ctx, s.AuditDB, key); err != nil {
 		return fail(err)
 	}
+	// The log must extend the checkpoints anchored outside the database: a
+	// wiped, rolled back or re-signed log is not served.
+	s.Audit.SetAnchor(audit.Anchor{File: cfg.AuditAnchor, Witness: cfg.AuditWitness})
+	s.Audit.SetErrorLog(func(err error) { log.Error("audit anchor", "err", err) })
+	if _, err := s.Audit.CheckAnchor(ctx); err != nil {
+		return fail(fmt.Errorf("refusing to start: %w", err))
+	}
+	s.anchored = true
 	// Changes committed before a crash whose audit records were not yet
 	// delivered are appended now, before anything else is served.
 	s.Audit.Watch(s.Control)
@@ -128,13 +153,33 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	} else if n > 0 {
 		log.Warn("audit records recovered from the outbox after an unclean stop", "records", n)
 	}
+	var smtp *notify.SMTP
+	if cfg.SMTPURL != "" {
+		if smtp, err = notify.ParseSMTP(cfg.SMTPURL, cfg.SMTPFrom); err != nil {
+			return fail(err)
+		}
+	}
+	if s.Notify, err = notify.Open(ctx, s.Control, notify.Options{Mail: smtp != nil, BaseURL: cfg.PublicURL, Log: log}); err != nil {
+		return fail(err)
+	}
+	if smtp != nil {
+		host := "xiangyun.invalid"
+		if u, err := url.Parse(cfg.PublicURL); err == nil && u.Hostname() != "" {
+			host = u.Hostname()
+		}
+		s.Mail = &notify.Sender{Store: s.Control, SMTP: smtp, Host: host, Logf: func(msg string, args ...any) { log.Warn(msg, args...) }}
+		log.Info("notification e-mail on", "smtp", smtp.String(), "from", cfg.SMTPFrom)
+	}
+	if err := s.Audit.AnchorHead(ctx); err != nil {
+		log.Error("audit anchor", "err", err)
+	}
 	if s.Orgs, err = org.Open(ctx, s.Control); err != nil {
 		return fail(err)
 	}
 	if s.Auth, err = auth.Open(ctx, s.Control, s.Orgs, *cfg.AuthPolicy); err != nil {
 		return fail(err)
 	}
-	if s.Catalog, err = catalog.Open(ctx, s.Control, s.Orgs, catalog.Options{IndexDir: filepath.Join(cfg.DataDir, "index", "catalog")}); err != nil {
+	if s.Catalog, err = catalog.Open(ctx, s.Control, s.Orgs, catalog.Options{IndexDir: filepath.Join(cfg.DataDir, "index", "catalog"), Notify: s.Notify}); err != nil {
 		return fail(err)
 	}
 	if s.Quality, err = quality.Open(ctx, s.Control, s.Catalog, quality.Options{}); err != nil {
@@ -162,9 +207,9 @@ func (s *Server) buildHandler() error {
 	cookie := func(tok string) http.Cookie {
 		return api.SessionCookie(tok, s.Config.SecureCookies, s.Auth.Policy().SessionMax)
 	}
-	s.API = api.New(mux, api.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version,
+	s.API = api.New(mux, api.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version,
 		Ingest: s.Ingest, SpoolDir: filepath.Join(s.Config.DataDir, "uploads")})
-	if _, err := web.New(mux, web.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Authn: s.Authn, Table: s.Routes, Log: s.Log,
+	if _, err := web.New(mux, web.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, Log: s.Log,
 		Brand: s.Config.Brand, Login: s.API.Login, Cookie: cookie, Version: Version, Started: time.Now()}); err != nil {
 		return err
 	}
@@ -227,6 +272,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go s.Audit.RunDrainer(ctx, 5*time.Second, 30*time.Second, func(err error) { s.Log.Error("audit outbox drain failed", "err", err) })
+	go s.Catalog.RunDeadlineNotices(ctx, 10*time.Minute, func(err error) { s.Log.Error("review deadline notices failed", "err", err) })
+	if s.Mail != nil {
+		go s.Mail.Run(ctx, 10*time.Second)
+	}
+	go s.Audit.RunAnchor(ctx, time.Minute, func(err error) { s.Log.Error("audit anchor", "err", err) })
 	select {
 	case err := <-errc:
 		return err
@@ -236,6 +286,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	err := srv.Shutdown(sctx)
+	s.Authn.FlushRefusals() // the refusals counted but not yet recorded
 	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
 		err = errors.Join(err, e)
 	}
@@ -245,10 +296,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // Stores lists the installation's logical stores.
 func (s *Server) Stores() []*db.DB { return []*db.DB{s.Control, s.AuditDB, s.DataDB} }
 
-// Close releases the stores.
+// Close anchors the audit log's head and releases the stores.
 func (s *Server) Close() {
 	if s.Ingest != nil {
-		s.Ingest.Close()
+		s.Ingest.Close() // running batches end as failed, nothing published
+	}
+	if s.anchored {
+		if err := s.Audit.AnchorHead(context.Background()); err != nil {
+			s.Log.Error("audit anchor", "err", err)
+		}
 	}
 	if s.Catalog != nil {
 		_ = s.Catalog.Close()

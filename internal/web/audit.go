@@ -73,6 +73,18 @@ func (c *Console) auditExport(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// auditCheckpoint downloads the log's current signed checkpoint, for an
+// auditor to keep and check later (`xiangyun audit verify --checkpoint`).
+func (c *Console) auditCheckpoint(w http.ResponseWriter, r *http.Request) {
+	msg, size, err := api.AuditCheckpoint(r.Context(), c.Audit)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.Authn.Append(r.Context(), audit.Entry{Action: "audit.checkpoint", Detail: map[string]string{"size": strconv.FormatInt(size, 10)}})
+	api.WriteAuditCheckpoint(w, msg, size)
+}
+
 // auditActions names the recorded actions for people; the log keeps the
 // dotted codes, which the page shows beside the name.
 var auditActions = map[string][2]string{
@@ -84,6 +96,7 @@ var auditActions = map[string][2]string{
 	"auth.user.password_reset": {"重置用户密码", "reset a password"}, "auth.user.unlock": {"解除账号锁定", "unlock an account"},
 	"auth.role.grant": {"授予角色", "grant a role"}, "auth.role.revoke": {"撤销角色", "revoke a role"},
 	"audit.export": {"导出审计日志", "export the audit log"}, "audit.verify": {"校验审计日志", "verify the audit log"}, "audit.list": {"查看审计日志", "view the audit log"},
+	"audit.checkpoint": {"下载审计检查点", "download the audit checkpoint"}, "http.refused.repeated": {"重复的拒绝请求（计数）", "repeated refused requests (counted)"},
 	"catalog.entry.create": {"新建目录", "create an entry"}, "catalog.entry.create_many": {"批量新建目录", "create entries"},
 	"catalog.entry.update": {"修改目录", "edit an entry"}, "catalog.entry.submit": {"提交目录审核", "submit an entry"}, "catalog.entry.submit_many": {"批量提交审核", "submit entries"},
 	"catalog.entry.publish": {"审核发布目录", "publish an entry"}, "catalog.entry.publish_many": {"批量发布目录", "publish entries"},
@@ -94,6 +107,8 @@ var auditActions = map[string][2]string{
 	"catalog.demand.create": {"提出数据需求", "post a demand"}, "catalog.demand.update": {"修改数据需求", "edit a demand"},
 	"catalog.demand.link": {"对接数据需求", "link a demand"}, "catalog.demand.unlink": {"取消需求对接", "unlink a demand"}, "catalog.demand.close": {"关闭或重开需求", "close or reopen a demand"},
 	"catalog.index.rebuild": {"重建检索索引", "rebuild the search index"},
+	"notification.read":     {"标记通知已读", "mark a notification read"}, "notification.read_all": {"全部通知标为已读", "mark all notifications read"},
+	"notification.list": {"查看通知", "notifications"}, "notification.count": {"查看未读通知数", "unread notification count"},
 	// pages, which the log records when a role may not open them
 	"console.home": {"打开工作台", "home page"}, "org.body.list": {"查看机构列表", "bodies list"}, "org.body.read": {"查看机构", "body page"},
 	"org.body.form": {"打开机构表单", "body form"}, "auth.user.list": {"查看用户列表", "users list"}, "auth.user.read": {"查看用户", "user page"},

@@ -15,11 +15,11 @@ import (
 // lists, spreadsheet import and statistics. Every rule lives in package
 // catalog; these handlers only call the service and render.
 
-// Review waiting time thresholds, in working days since submission: a
-// review is "close" from reviewCloseDays and "over" from reviewOverDays.
+// Review waiting time thresholds, in working days since submission: the
+// catalog's, which also time the deadline notices.
 const (
-	reviewCloseDays = 3
-	reviewOverDays  = 5
+	reviewCloseDays = catalog.ReviewCloseDays
+	reviewOverDays  = catalog.ReviewOverDays
 )
 
 // catalogRoutes registers the catalog pages with their permissions.

@@ -232,6 +232,16 @@ func failRows(f *Form, rows []itemRow, err error, lang string) string {
 	return msg
 }
 
+// editStatus is the status of a refused save, which shows the editor again
+// with what was typed: 409 for a stale or conflicting save, 503 when the
+// database cannot answer (not the user's mistake).
+func editStatus(err error) int {
+	if errs.KindOf(err) == errs.KindUnavailable {
+		return http.StatusServiceUnavailable
+	}
+	return statusOf(err)
+}
+
 // compact drops the empty rows.
 func compact(rows []itemRow) []itemRow {
 	out := rows[:0]
@@ -262,7 +272,7 @@ func (c *Console) catalogCreate(w http.ResponseWriter, r *http.Request) {
 		if len(rows) == 0 {
 			rows = make([]itemRow, 1)
 		}
-		c.renderEditor(w, r, statusOf(err), nil, f, rows, msg)
+		c.renderEditor(w, r, editStatus(err), nil, f, rows, msg)
 		return
 	}
 	httpx.Note(ctx, entryObject(e.ID), "code", e.Code, "name", e.Name)
@@ -275,7 +285,7 @@ func (c *Console) afterSave(w http.ResponseWriter, r *http.Request, f *Form, e c
 		c.redirect(w, r, entryPath(e.ID), done)
 		return
 	}
-	if _, err := c.Catalog.Submit(r.Context(), auth.FromContext(r.Context()), e.ID, ""); err != nil {
+	if _, err := c.Catalog.Submit(r.Context(), auth.FromContext(r.Context()), e.ID, "", catalog.IfRev(e.Rev)); err != nil {
 		if _, ok := errs.As(err); !ok {
 			c.fail(w, r, err)
 			return
@@ -307,6 +317,9 @@ func (c *Console) catalogEditForm(w http.ResponseWriter, r *http.Request) {
 		content = &e.Revision.Content
 	}
 	v := contentValues(&e, content)
+	// The revision the user edits: a save made on it after someone else
+	// saved is refused (409) instead of overwriting their change.
+	v.Set("rev", strconv.FormatInt(e.Rev, 10))
 	rows := itemRows(v)
 	if len(rows) == 0 {
 		rows = make([]itemRow, 1)
@@ -332,7 +345,11 @@ func (c *Console) catalogUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	rows = compact(rows)
 	reason := strings.TrimSpace(f.V("reason"))
-	saved, err := c.Catalog.Update(ctx, p, id, entryInput(f, rows), reason)
+	rev, err := strconv.ParseInt(f.V("rev"), 10, 64)
+	if err != nil {
+		rev = -1 // a form without its revision cannot prove it is current
+	}
+	saved, err := c.Catalog.Update(ctx, p, id, entryInput(f, rows), reason, catalog.IfRev(rev))
 	if err != nil {
 		if _, ok := errs.As(err); !ok {
 			c.fail(w, r, err)
@@ -342,7 +359,7 @@ func (c *Console) catalogUpdate(w http.ResponseWriter, r *http.Request) {
 		if len(rows) == 0 {
 			rows = make([]itemRow, 1)
 		}
-		c.renderEditor(w, r, statusOf(err), &e, f, rows, msg)
+		c.renderEditor(w, r, editStatus(err), &e, f, rows, msg)
 		return
 	}
 	if reason != "" {

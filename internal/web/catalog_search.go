@@ -106,6 +106,7 @@ func searchQuery(v url.Values) catalog.SearchQuery {
 	if s := v.Get("sort"); slices.Contains(catalog.Sorts, s) {
 		q.Sort = s
 	}
+	catalog.ParseFilters(q.Filters) // 授权共享 reads as conditional, 非共享 as none
 	return q
 }
 

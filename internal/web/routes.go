@@ -33,6 +33,7 @@ func (c *Console) routes() {
 
 	c.route(http.MethodGet, "/audit", auth.PermAuditRead, "audit.list", c.auditList)
 	c.route(http.MethodGet, "/audit/export", auth.PermAuditRead, "audit.export", c.auditExport)
+	c.route(http.MethodGet, "/audit/checkpoint", auth.PermAuditRead, "audit.checkpoint", c.auditCheckpoint)
 	c.route(http.MethodPost, "/audit/verify", auth.PermAuditRead, "audit.verify", c.auditVerify)
 
 	c.route(http.MethodGet, "/profile", auth.PermSignedIn, "me.read", c.profile)
@@ -41,4 +42,5 @@ func (c *Console) routes() {
 	c.route(http.MethodPost, "/profile/tokens/{id}/revoke", auth.PermSignedIn, "token.revoke", c.tokenRevoke)
 
 	c.catalogRoutes()
+	c.notificationRoutes()
 }

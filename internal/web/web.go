@@ -22,6 +22,7 @@ import (
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/httpx"
+	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 )
 
@@ -34,6 +35,7 @@ type Deps struct {
 	Auth    *auth.Service
 	Audit   *audit.Log
 	Catalog *catalog.Service
+	Notify  *notify.Service
 	Authn   *httpx.Authenticator
 	Table   *httpx.Table
 	Log     *slog.Logger
@@ -222,6 +224,7 @@ type Page struct {
 	Form    *Form
 	Data    any
 	Version string
+	Unread  int // the viewer's unread notifications, for the header badge
 }
 
 // T picks the Chinese or the English text.
@@ -312,6 +315,7 @@ func (c *Console) page(r *http.Request, title, active string) *Page {
 	p := auth.FromContext(r.Context())
 	pg := &Page{Title: title, Lang: httpx.Lang(r.Context()), Brand: c.Brand, Active: active, P: p, Path: r.URL.Path, Query: r.URL.Query(), Version: c.Version}
 	pg.Nav = navFor(pg)
+	pg.Unread = c.unread(r.Context(), p)
 	pg.Here = here(r)
 	if f, err := r.Cookie("xy_flash"); err == nil {
 		if v, err := url.QueryUnescape(f.Value); err == nil {
