@@ -2,13 +2,10 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -252,8 +249,7 @@ func spoolUpload(r *http.Request, w http.ResponseWriter, dir string) (ingest.Upl
 	if err != nil {
 		return up, errNotMultipart
 	}
-	tooLarge := errs.New(errs.KindTooLarge, "tabular.oversize", "文件过大，不能超过 "+strconv.FormatInt(MaxUploadBytes>>20, 10)+" MiB，未写入任何记录",
-		"the file is too large (limit "+strconv.FormatInt(MaxUploadBytes>>20, 10)+" MiB); nothing was written")
+	tooLarge := ingest.TooLarge(MaxUploadBytes)
 	cleanup := func() {
 		if up.Path != "" {
 			os.Remove(up.Path)
@@ -273,30 +269,11 @@ func spoolUpload(r *http.Request, w http.ResponseWriter, dir string) (ingest.Upl
 		}
 		switch {
 		case part.FormName() == "file" && part.FileName() != "" && up.Path == "":
-			if err := os.MkdirAll(dir, 0o750); err != nil {
+			mode, onError := up.Mode, up.OnError
+			if up, err = ingest.Spool(dir, part.FileName(), part, MaxUploadBytes); err != nil {
 				return up, err
 			}
-			f, err := os.CreateTemp(dir, "upload-*")
-			if err != nil {
-				return up, err
-			}
-			up.Path = f.Name()
-			up.Name = filepath.Base(strings.ReplaceAll(part.FileName(), `\`, "/"))
-			h := sha256.New()
-			n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(part, MaxUploadBytes+1))
-			f.Close()
-			if err != nil {
-				cleanup()
-				if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-					return up, tooLarge
-				}
-				return up, errs.Invalid("upload.read", "上传中断，请重试", "the upload was interrupted; try again")
-			}
-			if n > MaxUploadBytes {
-				cleanup()
-				return up, tooLarge
-			}
-			up.Size, up.SHA256 = n, hex.EncodeToString(h.Sum(nil))
+			up.Mode, up.OnError = mode, onError
 		case part.FormName() == "mode" || part.FormName() == "on_error":
 			b, _ := io.ReadAll(io.LimitReader(part, 100))
 			if part.FormName() == "mode" {

@@ -147,3 +147,57 @@ func TestRecordsAPI(t *testing.T) {
 		})
 	}
 }
+
+// TestRecordsConsole: upload from the entry's 数据 page, follow the batch
+// page, download the error report, and read the records masked as the
+// platform.
+func TestRecordsConsole(t *testing.T) {
+	e := newEnv(t, "sqlite:"+t.TempDir())
+	entry := e.policeEntry()
+	spec := e.client(auth.RoleDataSpecialist)
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("mode", "upsert")
+	fw, _ := mw.CreateFormFile("file", "人口.csv")
+	_, _ = fw.Write([]byte("公民身份号码,姓名\n11010519491231002X,段正淳\n110105194912310021,坏号码\n"))
+	_ = mw.Close()
+	req, _ := http.NewRequest("POST", e.ts.URL+"/catalog/"+strconv.FormatInt(entry, 10)+"/data", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	res, err := spec.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/data/batches/") {
+		t.Fatalf("upload: %d %q", res.StatusCode, loc)
+	}
+	var page string
+	for i := 0; i < 50; i++ {
+		res := e.do(spec, "GET", loc, nil)
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if page = string(b); !strings.Contains(page, "hx-trigger") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(page, "已发布") || !strings.Contains(page, "110105194912310021") || !strings.Contains(page, "report?format=xlsx") {
+		t.Fatalf("batch page: %s", page)
+	}
+	res = e.do(spec, "GET", loc+"/report?format=xlsx", nil)
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !bytes.HasPrefix(b, []byte("PK")) {
+		t.Fatalf("xlsx report: %d", res.StatusCode)
+	}
+	res = e.do(e.client(auth.RoleReviewer), "GET", "/catalog/"+strconv.FormatInt(entry, 10)+"/data", nil)
+	b, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(b), "段**") || strings.Contains(string(b), "段正淳") || strings.Contains(string(b), "upload-form") {
+		t.Fatalf("reviewer's data page: %d", res.StatusCode)
+	}
+	if res := e.do(e.client(auth.RoleAuditor), "GET", "/catalog/"+strconv.FormatInt(entry, 10)+"/data", nil); res.StatusCode != 403 {
+		t.Fatalf("auditor's data page: %d", res.StatusCode)
+	}
+}

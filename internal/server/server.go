@@ -210,6 +210,7 @@ func (s *Server) buildHandler() error {
 	s.API = api.New(mux, api.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version,
 		Ingest: s.Ingest, SpoolDir: filepath.Join(s.Config.DataDir, "uploads")})
 	if _, err := web.New(mux, web.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, Log: s.Log,
+		Ingest: s.Ingest, SpoolDir: filepath.Join(s.Config.DataDir, "uploads"),
 		Brand: s.Config.Brand, Login: s.API.Login, Cookie: cookie, Version: Version, Started: time.Now()}); err != nil {
 		return err
 	}

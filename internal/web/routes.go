@@ -42,5 +42,6 @@ func (c *Console) routes() {
 	c.route(http.MethodPost, "/profile/tokens/{id}/revoke", auth.PermSignedIn, "token.revoke", c.tokenRevoke)
 
 	c.catalogRoutes()
+	c.dataRoutes()
 	c.notificationRoutes()
 }

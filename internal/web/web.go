@@ -22,6 +22,7 @@ import (
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/httpx"
+	"xiangyun/internal/ingest"
 	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 )
@@ -36,14 +37,17 @@ type Deps struct {
 	Audit   *audit.Log
 	Catalog *catalog.Service
 	Notify  *notify.Service
-	Authn   *httpx.Authenticator
-	Table   *httpx.Table
-	Log     *slog.Logger
-	Brand   string // platform name shown in the header
-	Login   func(ctx context.Context, username, password string) (string, auth.User, error)
-	Cookie  func(token string) http.Cookie
-	Version string
-	Started time.Time
+	Ingest  *ingest.Service // records pages; nil leaves them out
+	// SpoolDir is where uploaded records files wait while their batches run.
+	SpoolDir string
+	Authn    *httpx.Authenticator
+	Table    *httpx.Table
+	Log      *slog.Logger
+	Brand    string // platform name shown in the header
+	Login    func(ctx context.Context, username, password string) (string, auth.User, error)
+	Cookie   func(token string) http.Cookie
+	Version  string
+	Started  time.Time
 }
 
 // Console serves the staff pages.
