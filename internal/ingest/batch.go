@@ -374,6 +374,13 @@ func (s *Service) stageAll(ctx context.Context, j *job) error {
 				}
 			}
 		}
+		if j.batch.Format == FormatXLSX {
+			for i, it := range items {
+				if it.DataType == "D" || it.DataType == "T" {
+					vals[i] = serialDate(it.DataType, vals[i])
+				}
+			}
+		}
 		bound := make([]any, len(items))
 		failed := map[string]bool{}
 		if len(rowErrs) == 0 {

@@ -75,7 +75,8 @@ func openSource(format string, r io.Reader) (source, error) {
 		if format == FormatCSV {
 			rd, err = tabular.StreamCSV(r, tabular.Options{})
 		} else {
-			rd, err = tabular.Read(r, "f.xlsx", tabular.Options{MaxBytes: MaxXLSXBytes})
+			// Raw values: a date cell's displayed form may drop the century.
+			rd, err = tabular.Read(r, "f.xlsx", tabular.Options{MaxBytes: MaxXLSXBytes, RawValues: true})
 		}
 		if err != nil {
 			return nil, tabularErr(err)

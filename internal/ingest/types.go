@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/xuri/excelize/v2"
+
 	"xiangyun/internal/db"
 )
 
@@ -235,4 +237,22 @@ func output(dataType string, v any) any {
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
 	return fmt.Sprint(v)
+}
+
+// serialDate turns a spreadsheet's date serial number (days since
+// 1899-12-30, as XLSX stores dates) into the text form of a D or T item;
+// other text is returned unchanged.
+func serialDate(dataType, s string) string {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 1 || f > 2958465 || !strings.ContainsAny(s[:1], "0123456789") {
+		return s
+	}
+	t, err := excelize.ExcelDateToTime(f, false)
+	if err != nil {
+		return s
+	}
+	if dataType == "D" {
+		return t.Format("2006-01-02")
+	}
+	return t.Round(time.Second).Format("2006-01-02 15:04:05")
 }
