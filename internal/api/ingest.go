@@ -122,6 +122,7 @@ func (a *API) ingestRoutes() {
 			}}},
 		}}
 	}
+	a.mappingRoutes()
 	op(a, http.MethodGet, "/catalog/entries/{id}/batches", "data.batches", auth.PermDataRead, "List an entry's batches",
 		func(ctx context.Context, in *batchListIn) (*List[ingest.Batch], error) {
 			items, total, err := a.Ingest.Batches(ctx, principal(ctx), in.ID, in.limit(), in.offset())
@@ -227,6 +228,45 @@ func (a *API) ingestRoutes() {
 			"application/x-ndjson": {Schema: &huma.Schema{Type: "string"}},
 		}}
 	}
+}
+
+type mappingBody struct {
+	Mapping map[string]string `json:"mapping" doc:"source column name → data item name"`
+}
+
+type mappingIn struct {
+	IDPath
+	Body mappingBody
+}
+
+type mappingOut struct {
+	Body mappingBody
+}
+
+func (a *API) mappingRoutes() {
+	op(a, http.MethodGet, "/catalog/entries/{id}/mapping", "data.mapping", auth.PermDataRead, "The entry's saved column mapping for uploads",
+		func(ctx context.Context, in *IDPath) (*mappingOut, error) {
+			if _, _, err := a.Ingest.Batches(ctx, principal(ctx), in.ID, 1, 0); err != nil { // the same readers as the batches
+				return nil, err
+			}
+			m, err := a.Ingest.Mapping(ctx, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			out := &mappingOut{}
+			out.Body.Mapping = m
+			return out, nil
+		})
+	op(a, http.MethodPut, "/catalog/entries/{id}/mapping", "data.mapping.save", auth.PermDataUpload,
+		"Save the column mapping later uploads use (column name → item name), replacing the saved one",
+		func(ctx context.Context, in *mappingIn) (*mappingOut, error) {
+			if err := a.Ingest.SaveMapping(ctx, principal(ctx), in.ID, in.Body.Mapping); err != nil {
+				return nil, err
+			}
+			out := &mappingOut{}
+			out.Body.Mapping = in.Body.Mapping
+			return out, nil
+		})
 }
 
 func contentType(f tabular.Format) string {

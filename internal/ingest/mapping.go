@@ -2,9 +2,12 @@ package ingest
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
+	"xiangyun/internal/auth"
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
@@ -121,4 +124,44 @@ func (s *Service) Mapping(ctx context.Context, entryID int64) (map[string]string
 		out[h] = i
 	}
 	return out, db.Check(rows.Err())
+}
+
+// SaveMapping replaces an entry's saved column mapping (source header →
+// item name), which later uploads use before the items' own names. The
+// provider's uploaders may save it.
+func (s *Service) SaveMapping(ctx context.Context, p *auth.Principal, entryID int64, m map[string]string) error {
+	e, err := s.entry(ctx, entryID)
+	if err != nil {
+		return err
+	}
+	if !p.HasAt(auth.PermDataUpload, e.ProviderID) {
+		return errNotProvider
+	}
+	var fs errs.Fields
+	for h, item := range m {
+		if strings.TrimSpace(h) == "" || utf8.RuneCountInString(h) > 200 || !utf8.ValidString(h) {
+			fs.Add("mapping", "ingest.mapping_header", "列名须为 1 至 200 个字符："+h, "a column name must have 1 to 200 characters: "+h)
+			continue
+		}
+		if !slices.ContainsFunc(e.Items, func(it catalog.Item) bool { return it.Name == item }) {
+			fs.Add("mapping["+h+"]", "ingest.mapping_item", "没有这个信息项："+item, "no such data item: "+item)
+		}
+	}
+	if len(m) > 1000 {
+		fs.Add("mapping", "ingest.mapping_size", "最多保存 1000 列的对应关系", "at most 1000 columns can be mapped")
+	}
+	if err := fs.Err(); err != nil {
+		return err
+	}
+	return s.db.Tx(ctx, func(tx *db.Tx) error {
+		if err := tx.Run(`DELETE FROM ingest_mappings WHERE entry_id = $1`, entryID); err != nil {
+			return err
+		}
+		for h, item := range m {
+			if err := tx.Run(`INSERT INTO ingest_mappings (entry_id, header, item) VALUES ($1, $2, $3)`, entryID, strings.TrimSpace(h), item); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
