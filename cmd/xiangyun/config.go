@@ -7,12 +7,24 @@ import (
 	"os"
 	"strconv"
 
+	"xiangyun/internal/httpx"
 	"xiangyun/internal/server"
 )
 
 type common struct {
 	cfg       server.Config
 	logFormat string
+	proxies   string
+}
+
+// resolve checks the flags that need parsing after fs.Parse.
+func (c *common) resolve() error {
+	ps, err := httpx.ParseProxies(c.proxies)
+	if err != nil {
+		return err
+	}
+	c.cfg.TrustedProxies = ps
+	return nil
 }
 
 // flags registers the common flags on fs, taking defaults from XIANGYUN_*.
@@ -32,10 +44,15 @@ func (c *common) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.cfg.AuditWitness, "audit-witness", env("XIANGYUN_AUDIT_WITNESS", ""), "URL of a tlog-witness that receives each audit checkpoint")
 	fs.StringVar(&c.cfg.Brand, "brand", env("XIANGYUN_BRAND", ""), "platform name shown in the console")
 	fs.BoolVar(&c.cfg.SecureCookies, "secure-cookies", envBool("XIANGYUN_SECURE_COOKIES"), "mark cookies Secure (behind TLS)")
-	fs.BoolVar(&c.cfg.TrustProxy, "trust-proxy", envBool("XIANGYUN_TRUST_PROXY"), "trust X-Forwarded-For")
 	fs.StringVar(&c.cfg.SMTPURL, "smtp-url", env("XIANGYUN_SMTP_URL", ""), "SMTP server for notification e-mail: smtp://user:pass@host:port (STARTTLS when offered; ?starttls=required) or smtps://…; empty = no e-mail")
 	fs.StringVar(&c.cfg.SMTPFrom, "smtp-from", env("XIANGYUN_SMTP_FROM", ""), "sender address of notification e-mail")
 	fs.StringVar(&c.cfg.PublicURL, "public-url", env("XIANGYUN_PUBLIC_URL", ""), "the console's address as users reach it (https://host), for links in e-mail")
+	fs.BoolVar(&c.cfg.TrustProxy, "trust-proxy", envBool("XIANGYUN_TRUST_PROXY"), "trust X-Forwarded-For from a proxy on loopback (same as --trusted-proxies 127.0.0.0/8,::1)")
+	c.proxies = env("XIANGYUN_TRUSTED_PROXIES", "")
+	fs.Func("trusted-proxies", "comma-separated networks of reverse proxies whose X-Forwarded-For is trusted, e.g. 10.0.0.0/8,127.0.0.1/32", func(v string) error {
+		c.proxies = v
+		return nil
+	})
 	fs.StringVar(&c.logFormat, "log-format", env("XIANGYUN_LOG_FORMAT", "text"), "log format: text or json")
 }
 

@@ -25,6 +25,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, with
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := c.resolve(); err != nil {
+		return err
+	}
 	log := c.logger(stderr)
 	s, err := server.Open(ctx, c.cfg, log)
 	if err != nil {

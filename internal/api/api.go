@@ -7,6 +7,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -16,6 +17,8 @@ import (
 	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
 	"xiangyun/internal/catalog"
+	"xiangyun/internal/catalogio"
+	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/httpx"
 	"xiangyun/internal/ingest"
@@ -36,6 +39,9 @@ type Deps struct {
 	Version      string
 	Ingest       *ingest.Service // records; nil leaves the records routes out
 	SpoolDir     string          // where uploads wait while their batches run
+	// Imports bounds concurrent catalog imports, shared with the console;
+	// catalogio.Imports when nil.
+	Imports *catalogio.Limiter
 }
 
 // API registers operations on a huma API.
@@ -63,8 +69,17 @@ func (p *Problem) GetStatus() int { return p.Status }
 // WriteProblem answers with p outside huma (plain net/http handlers).
 func WriteProblem(w http.ResponseWriter, p *Problem) {
 	w.Header().Set("Content-Type", "application/problem+json")
+	if p.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// UnavailableProblem is the answer when the database cannot be reached.
+func UnavailableProblem() *Problem {
+	e := errs.ErrUnavailable
+	return &Problem{Status: http.StatusServiceUnavailable, Title: http.StatusText(http.StatusServiceUnavailable), Code: e.Code, Detail: e.EN, MessageZH: e.ZH, MessageEN: e.EN}
 }
 
 // ContentType makes huma send application/problem+json.
@@ -127,6 +142,14 @@ func (a *API) problem(ctx context.Context, err error) error {
 	}
 	if p, ok := err.(*Problem); ok {
 		return p
+	}
+	if db.IsUnavailable(err) {
+		// A storage outage or a missed deadline: 503, never the user's
+		// fault, whatever the domain code made of it.
+		if a.Authn != nil && a.Authn.Log != nil {
+			a.Authn.Log.Warn("api: database unavailable", "request_id", httpx.RequestID(ctx), "err", err)
+		}
+		err = errs.ErrUnavailable
 	}
 	e, ok := errs.As(err)
 	if !ok {
@@ -222,7 +245,21 @@ func op[I, O any](a *API, method, path, action string, perm auth.Permission, sum
 	}}
 	huma.Register(a.h, o, func(ctx context.Context, in *I) (*O, error) {
 		out, err := h(ctx, in)
-		return out, a.problem(ctx, err)
+		var hdr http.Header
+		if he, ok := err.(huma.HeadersError); ok {
+			// A handler's own headers (Retry-After) survive the mapping.
+			hdr, err = he.GetHeaders(), errors.Unwrap(err)
+		}
+		if pr, ok := a.problem(ctx, err).(*Problem); ok {
+			if hdr != nil {
+				return out, huma.ErrorWithHeaders(pr, hdr)
+			}
+			if pr.Status == http.StatusServiceUnavailable {
+				return out, huma.ErrorWithHeaders(pr, http.Header{"Retry-After": {"5"}})
+			}
+			return out, pr
+		}
+		return out, nil
 	})
 }
 

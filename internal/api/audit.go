@@ -13,7 +13,10 @@ import (
 	"xiangyun/internal/tabular"
 )
 
-type auditFilterIn struct {
+// AuditQuery holds the audit log's filters. It is exported because huma
+// fills only exported embedded structs: an unexported one left every filter
+// silently empty.
+type AuditQuery struct {
 	Actor   string    `query:"actor" maxLength:"64"`
 	Action  string    `query:"action" maxLength:"64" doc:"prefix, e.g. session. or org.body"`
 	Object  string    `query:"object" maxLength:"64"`
@@ -24,17 +27,17 @@ type auditFilterIn struct {
 	To      time.Time `query:"to"`
 }
 
-func (f auditFilterIn) filter() audit.Filter {
+func (f AuditQuery) filter() audit.Filter {
 	return audit.Filter{Actor: f.Actor, Action: f.Action, Object: f.Object, Outcome: f.Outcome, IP: f.IP, Q: f.Q, From: f.From, To: f.To}
 }
 
 type auditListIn struct {
 	Page
-	auditFilterIn
+	AuditQuery
 }
 
 type auditExportIn struct {
-	auditFilterIn
+	AuditQuery
 	Format string `query:"format" enum:"csv,xlsx" default:"csv"`
 }
 

@@ -170,6 +170,13 @@ func (a *API) catalogIORoutes() {
 	op(a, http.MethodPost, "/catalog/import", "catalog.import", auth.PermCatalogEdit,
 		"Import catalog entries from an XLSX or CSV file",
 		func(ctx context.Context, in *catalogImportIn) (*catalogImportOut, error) {
+			// A slot first, before a byte of the upload is read.
+			release, err := a.imports().Begin(ctx, catalogio.ImportWait)
+			if err != nil {
+				httpx.Note(ctx, "catalog", "busy", "true")
+				return nil, huma.ErrorWithHeaders(err, http.Header{"Retry-After": {strconv.Itoa(catalogio.RetryAfter)}})
+			}
+			defer release()
 			file, name, err := uploadedFile(in.req, in.w, "file", MaxImportBytes)
 			if err != nil {
 				httpx.Note(ctx, "catalog", "dry_run", strconv.FormatBool(in.DryRun))
@@ -230,6 +237,13 @@ func (a *API) catalogIORoutes() {
 		})
 }
 
+func (a *API) imports() *catalogio.Limiter {
+	if a.Imports != nil {
+		return a.Imports
+	}
+	return catalogio.Imports
+}
+
 // lazyWriter sends the headers on the first write, so that an error before
 // any data can still be answered with a problem.
 type lazyWriter struct {
@@ -253,6 +267,9 @@ func (a *API) writeProblem(ctx context.Context, hc huma.Context, err error) {
 		return
 	}
 	hc.SetHeader("Content-Type", "application/problem+json")
+	if pr.Status == http.StatusServiceUnavailable {
+		hc.SetHeader("Retry-After", "5")
+	}
 	hc.SetStatus(pr.Status)
 	_ = json.NewEncoder(hc.BodyWriter()).Encode(pr)
 }

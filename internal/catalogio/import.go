@@ -1,7 +1,6 @@
 package catalogio
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -271,7 +270,7 @@ func openSheet(data []byte, filename string, opts tabular.Options, must bool, na
 	var last error
 	for _, name := range names {
 		opts.Sheet = name
-		rd, err := tabular.Read(bytes.NewReader(data), filename, opts)
+		rd, err := tabular.ReadBytes(data, filename, opts)
 		if err == nil {
 			return rd, nil
 		}

@@ -8,9 +8,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -134,10 +136,17 @@ func info(ctx context.Context) *reqInfo {
 
 // Authenticator resolves the principal of a request.
 type Authenticator struct {
-	Auth       *auth.Service
-	Audit      *audit.Log
-	Log        *slog.Logger
-	TrustProxy bool // take the client address from X-Forwarded-For
+	Auth  *auth.Service
+	Audit *audit.Log
+	Log   *slog.Logger
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the platform. Only when the direct peer is inside one of them is
+	// X-Forwarded-For read, from the right, to the first address outside
+	// them: the address that the trusted proxies saw connect.
+	TrustedProxies []netip.Prefix
+	// Unavailable answers a request when the database cannot be reached
+	// (503); PlainUnavailable when nil.
+	Unavailable func(w http.ResponseWriter, r *http.Request)
 	// OnDone, when set, is told of every finished request (for metrics);
 	// r.Pattern holds the matched route.
 	OnDone func(r *http.Request, status int, d time.Duration)
@@ -160,15 +169,37 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", ri.id)
 		ctx := context.WithValue(r.Context(), infoKey{}, ri)
+		if !LongRunning(r) {
+			// Every database call of the request ends by then, so an
+			// unreachable database fails the request within seconds.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, RequestTimeout)
+			defer cancel()
+		}
 		var p *auth.Principal
+		var lookupErr error
+		lctx, lcancel := context.WithTimeout(ctx, LookupTimeout)
 		if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-			var err error
-			if p, err = a.Auth.TokenPrincipal(ctx, strings.TrimPrefix(h, "Bearer ")); err != nil {
+			if p, lookupErr = a.Auth.TokenPrincipal(lctx, strings.TrimPrefix(h, "Bearer ")); lookupErr != nil {
 				p = nil
 				ri.pending.Detail = map[string]string{"credential": "invalid bearer token"}
 			}
 		} else if c, err := r.Cookie(SessionCookie); err == nil {
-			p, _ = a.Auth.Session(ctx, c.Value)
+			p, lookupErr = a.Auth.Session(lctx, c.Value)
+		}
+		lcancel()
+		if db.IsUnavailable(lookupErr) {
+			// The caller may well be signed in: the database cannot say.
+			// Answer 503, never "sign in first".
+			if a.Log != nil {
+				a.Log.Warn("credential lookup failed: database unavailable", "path", r.URL.Path, "request_id", ri.id, "err", lookupErr)
+			}
+			sw := &statusWriter{ResponseWriter: w, status: 200}
+			a.unavailable(sw, r.WithContext(ctx))
+			if a.OnDone != nil {
+				a.OnDone(r, sw.status, time.Since(start))
+			}
+			return
 		}
 		if p != nil {
 			ctx = auth.WithPrincipal(ctx, p)
@@ -189,6 +220,51 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 				"user", user, "ip", ri.ip, "request_id", ri.id)
 		}
 	})
+}
+
+// Deadlines of a request's database work. RequestTimeout bounds every
+// request but the long-running ones (uploads, exports, verification,
+// index rebuilds), which keep the store's own per-call deadlines;
+// LookupTimeout bounds the session or token lookup that precedes
+// everything; AuditTimeout bounds writing a request's audit record after
+// its answer is ready.
+var (
+	RequestTimeout = 10 * time.Second
+	LookupTimeout  = 3 * time.Second
+	AuditTimeout   = 5 * time.Second
+)
+
+// LongRunning reports requests that may rightly take longer than
+// RequestTimeout: uploads (import, batch), exports, the audit log's
+// verification and index rebuilds.
+func LongRunning(r *http.Request) bool {
+	p := r.URL.Path
+	for _, s := range []string{"/import", "/export", "/batch", "/verify", "/rebuild"} {
+		if strings.HasSuffix(p, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *Authenticator) unavailable(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", "5")
+	if a.Unavailable != nil {
+		a.Unavailable(w, r)
+		return
+	}
+	PlainUnavailable(w, r)
+}
+
+// PlainUnavailable answers 503 in plain text, in both languages.
+func PlainUnavailable(w http.ResponseWriter, r *http.Request) {
+	http.Error(w, "503 服务暂时不可用（数据库无法访问），请稍后再试 / the service is unavailable right now (the database cannot be reached); try again shortly", http.StatusServiceUnavailable)
+}
+
+// auditCtx is the context of writing a finished request's audit record: it
+// outlives the request's cancellation, but not by more than AuditTimeout.
+func auditCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), AuditTimeout)
 }
 
 // Audited returns ctx in which the first write transaction of the request
@@ -264,7 +340,9 @@ func (a *Authenticator) Record(ctx context.Context, action string, status int) {
 		return
 	}
 	a.fillActor(ctx, &e)
-	if err := a.Audit.Deliver(context.WithoutCancel(ctx), origin, e); err != nil && a.Log != nil {
+	actx, cancel := auditCtx(ctx)
+	defer cancel()
+	if err := a.Audit.Deliver(actx, origin, e); err != nil && a.Log != nil {
 		// The intent stays in the outbox; the drainer appends it.
 		a.Log.Error("audit delivery failed", "action", e.Action, "request_id", e.RequestID, "origin", origin, "err", err)
 	}
@@ -289,22 +367,102 @@ func (a *Authenticator) fillActor(ctx context.Context, e *audit.Entry) {
 // logged loudly (the change itself has already been committed).
 func (a *Authenticator) Append(ctx context.Context, e audit.Entry) {
 	a.fillActor(ctx, &e)
-	if _, err := a.Audit.Append(context.WithoutCancel(ctx), e); err != nil && a.Log != nil {
+	actx, cancel := auditCtx(ctx)
+	defer cancel()
+	if _, err := a.Audit.Append(actx, e); err != nil && a.Log != nil {
 		a.Log.Error("audit append failed", "action", e.Action, "request_id", e.RequestID, "err", err)
 	}
 }
 
 func (a *Authenticator) clientIP(r *http.Request) string {
-	if a.TrustProxy {
-		if f := r.Header.Get("X-Forwarded-For"); f != "" {
-			return strings.TrimSpace(strings.Split(f, ",")[0])
+	return ClientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), a.TrustedProxies)
+}
+
+// ClientAddr is the client's address of a request from peer (host:port)
+// through the X-Forwarded-For headers xff, trusting only proxies inside
+// trusted. Every proxy appends the address it saw to the right, so the list
+// is walked from the right, skipping trusted proxies; the first address
+// outside them is the client. Anything left of it was written by the
+// client and is ignored. When an entry cannot be parsed the chain is broken
+// there and the last trusted hop is taken.
+func ClientAddr(peer string, xff []string, trusted []netip.Prefix) string {
+	host, _, err := net.SplitHostPort(peer)
+	if err != nil {
+		host = peer
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil || !inPrefixes(addr.Unmap(), trusted) {
+		return host
+	}
+	last := addr.Unmap()
+	for i := len(xff) - 1; i >= 0; i-- {
+		parts := strings.Split(xff[i], ",")
+		for j := len(parts) - 1; j >= 0; j-- {
+			a, ok := parseHop(parts[j])
+			if !ok {
+				return last.String()
+			}
+			if !inPrefixes(a, trusted) {
+				return a.String()
+			}
+			last = a
 		}
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+	return last.String()
+}
+
+// parseHop reads one X-Forwarded-For entry: an address, with or without a
+// port (IPv6 with a port in brackets).
+func parseHop(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap(), true
 	}
-	return host
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	return netip.Addr{}, false
+}
+
+func inPrefixes(a netip.Addr, ps []netip.Prefix) bool {
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// LoopbackProxies is what --trust-proxy alone trusts: a proxy on this host.
+var LoopbackProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// ParseProxies reads a comma-separated list of networks (10.0.0.0/8) or
+// single addresses (192.0.2.7) of trusted proxies.
+func ParseProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, fmt.Errorf("trusted proxy %q: not an address or network", f)
+			}
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q: not an address or network", f)
+		}
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 func langOf(r *http.Request) string {

@@ -104,7 +104,9 @@ func (s *Service) CreateRegion(ctx context.Context, r Region) (Region, error) {
 	r.ParentCode = ident.RegionParent(r.Code)
 	var parent any
 	if r.ParentCode != "" {
-		if _, err := s.Region(ctx, r.ParentCode); err != nil {
+		if _, err := s.Region(ctx, r.ParentCode); lookupFailed(err) != nil {
+			return Region{}, lookupFailed(err)
+		} else if err != nil {
 			return Region{}, errs.Invalid("org.region_parent_missing", "上级行政区划 "+r.ParentCode+" 不存在", "parent region "+r.ParentCode+" does not exist")
 		}
 		parent = r.ParentCode
@@ -149,6 +151,16 @@ func (s *Service) Regions(ctx context.Context) ([]Region, error) {
 	return out, rows.Err()
 }
 
+// lookupFailed is err unless it is nil or says "not found": a record that
+// could not be read (the database is down) must never be reported to the
+// user as one that does not exist.
+func lookupFailed(err error) error {
+	if err == nil || errs.KindOf(err) == errs.KindNotFound {
+		return nil
+	}
+	return db.Check(err)
+}
+
 func (s *Service) checkBody(ctx context.Context, in *BodyInput, selfID int64) error {
 	var fs errs.Fields
 	in.Name = valid.Line(&fs, "name", "名称", in.Name, 2, 100)
@@ -166,13 +178,17 @@ func (s *Service) checkBody(ctx context.Context, in *BodyInput, selfID int64) er
 	default:
 		fs.Add("kind", "org.kind", "机构类型须为行政机关、事业单位或公用企事业单位", "kind must be agency, institution or utility")
 	}
-	if _, err := s.Region(ctx, in.RegionCode); err != nil {
+	if _, err := s.Region(ctx, in.RegionCode); lookupFailed(err) != nil {
+		return lookupFailed(err)
+	} else if err != nil {
 		fs.Add("region_code", "org.region_not_found", "行政区划不存在", "no such region")
 	}
 	if in.ParentID != 0 {
 		if in.ParentID == selfID {
 			fs.Add("parent_id", "org.parent_self", "上级机构不能是自己", "a body cannot be its own parent")
-		} else if _, err := s.Body(ctx, in.ParentID); err != nil {
+		} else if _, err := s.Body(ctx, in.ParentID); lookupFailed(err) != nil {
+			return lookupFailed(err)
+		} else if err != nil {
 			fs.Add("parent_id", "org.parent_missing", "上级机构不存在", "the parent body does not exist")
 		} else if selfID != 0 && s.isDescendant(ctx, in.ParentID, selfID) {
 			fs.Add("parent_id", "org.parent_cycle", "上级机构不能是自己的下级", "the parent cannot be one of the body's own descendants")

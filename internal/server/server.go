@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
 	"xiangyun/internal/catalog"
+	"xiangyun/internal/catalogio"
 	"xiangyun/internal/db"
 	"xiangyun/internal/httpx"
 	"xiangyun/internal/ingest"
@@ -38,19 +40,22 @@ var Version = "0.1.0-dev"
 
 // Config is the platform's configuration (flags and XIANGYUN_* variables).
 type Config struct {
-	Addr          string       // listen address
-	DB            string       // sqlite:DIR or postgres://…
-	DataDir       string       // files: search index, audit signing key, uploads
-	AuditKeyFile  string       // Ed25519 note key for signed tree heads; default DataDir/audit.key
-	AuditAnchor   string       // file the audit checkpoints are appended to; default DataDir/audit-checkpoints
-	AuditWitness  string       // URL of a tlog-witness the checkpoints are sent to; "" = none
-	Brand         string       // platform name in the console header
-	SecureCookies bool         // set the Secure flag on cookies (behind TLS)
-	TrustProxy    bool         // take the client address from X-Forwarded-For
-	AuthPolicy    *auth.Policy // login throttling and sessions; nil = auth.DefaultPolicy
-	SMTPURL       string       // smtp://user:pass@host:port or smtps://…; "" = no e-mail
-	SMTPFrom      string       // sender address of notification e-mail
-	PublicURL     string       // the console's address as users reach it, for links in e-mail
+	Addr          string // listen address
+	DB            string // sqlite:DIR or postgres://…
+	DataDir       string // files: search index, audit signing key, uploads
+	AuditKeyFile  string // Ed25519 note key for signed tree heads; default DataDir/audit.key
+	AuditAnchor   string // file the audit checkpoints are appended to; default DataDir/audit-checkpoints
+	AuditWitness  string // URL of a tlog-witness the checkpoints are sent to; "" = none
+	Brand         string // platform name in the console header
+	SecureCookies bool   // set the Secure flag on cookies (behind TLS)
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For is believed (see httpx.ClientAddr); empty = none.
+	TrustedProxies []netip.Prefix
+	TrustProxy     bool         // alias kept for old configurations: trust a proxy on loopback
+	AuthPolicy     *auth.Policy // login throttling and sessions; nil = auth.DefaultPolicy
+	SMTPURL        string       // smtp://user:pass@host:port or smtps://…; "" = no e-mail
+	SMTPFrom       string       // sender address of notification e-mail
+	PublicURL      string       // the console's address as users reach it, for links in e-mail
 }
 
 // Defaults fills empty fields.
@@ -67,6 +72,9 @@ func (c *Config) Defaults() {
 		} else {
 			c.DataDir = "./xiangyun-data"
 		}
+	}
+	if c.TrustProxy && len(c.TrustedProxies) == 0 {
+		c.TrustedProxies = httpx.LoopbackProxies
 	}
 	if c.AuthPolicy == nil {
 		p := auth.DefaultPolicy
@@ -98,6 +106,7 @@ type Server struct {
 	Authn   *httpx.Authenticator
 	Routes  *httpx.Table
 	API     *api.API
+	Imports *catalogio.Limiter // concurrent catalog imports (API and console)
 	Handler http.Handler
 
 	anchored bool   // the audit log was found consistent with its anchor
@@ -203,16 +212,32 @@ var (
 func (s *Server) buildHandler() error {
 	mux := http.NewServeMux()
 	s.Routes = &httpx.Table{}
-	s.Authn = &httpx.Authenticator{Auth: s.Auth, Audit: s.Audit, Log: s.Log, TrustProxy: s.Config.TrustProxy}
+	s.Authn = &httpx.Authenticator{Auth: s.Auth, Audit: s.Audit, Log: s.Log, TrustedProxies: s.Config.TrustedProxies}
 	cookie := func(tok string) http.Cookie {
 		return api.SessionCookie(tok, s.Config.SecureCookies, s.Auth.Policy().SessionMax)
 	}
-	s.API = api.New(mux, api.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version,
+	// One import at a time on SQLite: a second one would only wait for
+	// the single writer (and time out) while holding its file in memory.
+	s.Imports = catalogio.NewLimiter(2)
+	if s.Control.Dialect == db.SQLite {
+		s.Imports = catalogio.NewLimiter(1)
+	}
+	s.API = api.New(mux, api.Deps{Imports: s.Imports, Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version,
 		Ingest: s.Ingest, SpoolDir: filepath.Join(s.Config.DataDir, "uploads")})
-	if _, err := web.New(mux, web.Deps{Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, Log: s.Log,
+	console, err := web.New(mux, web.Deps{Imports: s.Imports, Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, Log: s.Log,
 		Ingest: s.Ingest, SpoolDir: filepath.Join(s.Config.DataDir, "uploads"),
-		Brand: s.Config.Brand, Login: s.API.Login, Cookie: cookie, Version: Version, Started: time.Now()}); err != nil {
+		Brand: s.Config.Brand, Login: s.API.Login, Cookie: cookie, Version: Version, Started: time.Now()})
+	if err != nil {
 		return err
+	}
+	// When the session lookup itself finds the database unreachable, the
+	// caller gets a 503 in the form it reads: a problem or a console page.
+	s.Authn.Unavailable = func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			api.WriteProblem(w, api.UnavailableProblem())
+			return
+		}
+		console.Unavailable(w, r)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), reqCount, reqTime)
@@ -249,13 +274,20 @@ func (s *Server) buildHandler() error {
 		}
 		http.Error(w, "403 "+zh+" / "+en, http.StatusForbidden)
 	}))
-	s.Handler = securityHeaders(csrf.Handler(s.Authn.Middleware(mux)))
+	s.Handler = securityHeaders(s.Config.SecureCookies, csrf.Handler(s.Authn.Middleware(mux)))
 	return nil
 }
 
-func securityHeaders(next http.Handler) http.Handler {
+// securityHeaders sets the headers every answer carries. With secure
+// cookies the platform is served over TLS, so browsers are told to use
+// HTTPS only (HSTS) for a year; without them it may be plain HTTP on an
+// intranet, where HSTS would lock users out.
+func securityHeaders(secure bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if secure {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")

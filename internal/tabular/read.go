@@ -123,6 +123,25 @@ func Read(r io.Reader, name string, opts Options) (*Reader, error) {
 		e.err = err
 		return nil, e
 	}
+	return readBytes(data, format, maxBytes, opts)
+}
+
+// ReadBytes is Read over data already in memory, without copying it: a
+// caller that opens several sheets of one workbook reads the file once.
+func ReadBytes(data []byte, name string, opts Options) (*Reader, error) {
+	format, err := formatOf(name)
+	if err != nil {
+		return nil, err
+	}
+	maxBytes := opts.MaxBytes
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	return readBytes(data, format, maxBytes, opts)
+}
+
+func readBytes(data []byte, format Format, maxBytes int64, opts Options) (*Reader, error) {
+	var err error
 	if int64(len(data)) > maxBytes {
 		return nil, newError(CodeOversize,
 			fmt.Sprintf("文件过大，不能超过 %s", sizeString(maxBytes)),

@@ -35,11 +35,17 @@ func exportLinks(d *auditData, r *http.Request) {
 func auditFilter(r *http.Request) audit.Filter {
 	q := r.URL.Query()
 	f := audit.Filter{Actor: q.Get("actor"), Action: q.Get("action"), Object: q.Get("object"), Outcome: q.Get("outcome"), IP: q.Get("ip"), Q: q.Get("q")}
+	// The form sends days (to is the last day shown); links and scripts
+	// may send instants (RFC 3339, to exclusive), as the API takes them.
 	if t, err := time.ParseInLocation("2006-01-02", q.Get("from"), time.Local); err == nil {
+		f.From = t
+	} else if t, err := time.Parse(time.RFC3339Nano, q.Get("from")); err == nil {
 		f.From = t
 	}
 	if t, err := time.ParseInLocation("2006-01-02", q.Get("to"), time.Local); err == nil {
-		f.To = t.Add(24*time.Hour - time.Nanosecond)
+		f.To = t.AddDate(0, 0, 1)
+	} else if t, err := time.Parse(time.RFC3339Nano, q.Get("to")); err == nil {
+		f.To = t
 	}
 	return f
 }

@@ -49,8 +49,28 @@ func (c *Console) catalogImport(w http.ResponseWriter, r *http.Request) {
 	d := &importData{MaxRows: catalogio.DefaultMaxRows, MaxMB: tabular.DefaultMaxBytes >> 20}
 	pg.Data = d
 	status := http.StatusOK
+	// A slot first, before a byte of the upload is read: the API and the
+	// console share the limit.
+	imports := c.Imports
+	if imports == nil {
+		imports = catalogio.Imports
+	}
+	release, err := imports.Begin(ctx, catalogio.ImportWait)
+	if err != nil {
+		w.Header().Set("Retry-After", strconv.Itoa(catalogio.RetryAfter))
+		pg.Error, status = (&Form{Errors: map[string]string{}}).fail(err, lang), http.StatusTooManyRequests
+		c.importAnswer(w, r, status, pg, d)
+		return
+	}
+	defer release()
 	r.Body = http.MaxBytesReader(w, r.Body, importMaxBytes)
-	file, hdr, err := r.FormFile("file")
+	// The file goes to a temporary file, not memory (the default keeps up
+	// to 32 MB of it in memory); net/http removes it after the request.
+	err = r.ParseMultipartForm(1 << 20)
+	file, hdr, ferr := r.FormFile("file")
+	if err == nil || !errors.As(err, new(*http.MaxBytesError)) {
+		err = ferr
+	}
 	switch {
 	case err == nil:
 		defer file.Close()
@@ -79,6 +99,12 @@ func (c *Console) catalogImport(w http.ResponseWriter, r *http.Request) {
 	default:
 		pg.Error, status = pick(lang, "请选择要上传的 XLSX 或 CSV 文件", "Choose an XLSX or CSV file to upload"), http.StatusUnprocessableEntity
 	}
+	c.importAnswer(w, r, status, pg, d)
+}
+
+// importAnswer shows the import page, or only its result when the form
+// posted with script.
+func (c *Console) importAnswer(w http.ResponseWriter, r *http.Request, status int, pg *Page, d *importData) {
 	if r.Header.Get("X-Upload-Progress") == "1" {
 		d.Partial = true
 		c.partial(w, status, "catalog_import", "catalog-import-result", pg)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"xiangyun/internal/errs"
@@ -25,16 +26,14 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		if errs.KindOf(err) == errs.KindTooMany {
 			status = http.StatusTooManyRequests
 		}
+		// A database outage is not a wrong password: fail() marks the form
+		// and render answers 503.
 		c.render(w, r, status, "login", pg)
 		return
 	}
 	ck := c.Cookie(tok)
 	http.SetCookie(w, &ck)
-	next := f.V("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		next = "/"
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	http.Redirect(w, r, localPath(f.V("next")), http.StatusSeeOther)
 }
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
@@ -52,9 +51,34 @@ func (c *Console) lang(w http.ResponseWriter, r *http.Request) {
 		l = "zh"
 	}
 	http.SetCookie(w, &http.Cookie{Name: httpx.LangCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})
-	next := r.URL.Query().Get("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		next = "/"
+	http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
+}
+
+// localPath returns next when a browser would read it as a path on this
+// site, "/" otherwise. It looks at next as the browser will: the WHATWG URL
+// parser drops ASCII tab and newline anywhere and C0 controls and spaces at
+// both ends, so "/\t/evil.example" is "//evil.example" (another host) by
+// the time the browser follows it. A backslash counts as a slash in http(s)
+// URLs, so none is accepted.
+func localPath(next string) string {
+	next = strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return -1
+		}
+		return r
+	}, next)
+	next = strings.TrimFunc(next, func(r rune) bool { return r <= ' ' })
+	if len(next) == 0 || next[0] != '/' || (len(next) > 1 && next[1] == '/') || strings.ContainsRune(next, '\\') {
+		return "/"
 	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	for _, r := range next {
+		if r < ' ' || r == 0x7f {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") {
+		return "/"
+	}
+	return next
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"xiangyun/internal/auth"
 	"xiangyun/internal/httpx"
@@ -63,7 +62,11 @@ func (c *Console) notificationRead(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	c.redirect(w, r, localPath(r.FormValue("next"), "/notifications"), "")
+	next := localPath(r.FormValue("next"))
+	if next == "/" {
+		next = "/notifications"
+	}
+	c.redirect(w, r, next, "")
 }
 
 func (c *Console) notificationsReadAll(w http.ResponseWriter, r *http.Request) {
@@ -74,13 +77,4 @@ func (c *Console) notificationsReadAll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.redirect(w, r, "/notifications", pick(pgLang(r), "已将 "+strconv.Itoa(n)+" 条通知标为已读", strconv.Itoa(n)+" notifications marked read"))
-}
-
-// localPath returns p when it is a path on this site, else def: links come
-// from notices the platform wrote, but the form value is the client's.
-func localPath(p, def string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\t\r\n") {
-		return def
-	}
-	return p
 }

@@ -20,6 +20,8 @@ import (
 	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
 	"xiangyun/internal/catalog"
+	"xiangyun/internal/catalogio"
+	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/httpx"
 	"xiangyun/internal/ingest"
@@ -37,17 +39,20 @@ type Deps struct {
 	Audit   *audit.Log
 	Catalog *catalog.Service
 	Notify  *notify.Service
+	Authn   *httpx.Authenticator
+	Table   *httpx.Table
+	Log     *slog.Logger
+	Brand   string // platform name shown in the header
+	Login   func(ctx context.Context, username, password string) (string, auth.User, error)
+	Cookie  func(token string) http.Cookie
+	Version string
+	Started time.Time
+	// Imports bounds concurrent catalog imports, shared with the API;
+	// catalogio.Imports when nil.
+	Imports *catalogio.Limiter
 	Ingest  *ingest.Service // records pages; nil leaves them out
 	// SpoolDir is where uploaded records files wait while their batches run.
 	SpoolDir string
-	Authn    *httpx.Authenticator
-	Table    *httpx.Table
-	Log      *slog.Logger
-	Brand    string // platform name shown in the header
-	Login    func(ctx context.Context, username, password string) (string, auth.User, error)
-	Cookie   func(token string) http.Cookie
-	Version  string
-	Started  time.Time
 }
 
 // Console serves the staff pages.
@@ -66,12 +71,7 @@ func New(mux *http.ServeMux, d Deps) (*Console, error) {
 	if err := c.parse(); err != nil {
 		return nil, err
 	}
-	static, _ := fs.Sub(assets, "static")
-	fileServer := http.FileServerFS(static)
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		fileServer.ServeHTTP(w, r)
-	})))
+	mux.HandleFunc("GET /static/", serveStatic)
 	c.routes()
 	// Any other address is a console page that does not exist: say so in
 	// the console, not with a bare "404 page not found". The API keeps its
@@ -101,6 +101,19 @@ func (c *Console) refused(w http.ResponseWriter, r *http.Request, status int) {
 				"Your roles do not allow this page or action. If you need it, ask the security officer for the role.")}
 	}
 	c.render(w, r, status, "error", pg)
+}
+
+// Unavailable renders the styled 503 page: the database cannot be reached,
+// the user did nothing wrong and should try again shortly. The middleware
+// uses it when it cannot even look up the session.
+func (c *Console) Unavailable(w http.ResponseWriter, r *http.Request) {
+	pg := c.page(r, "", "")
+	pg.Title = pg.T("服务暂时不可用", "Service unavailable")
+	pg.Error = errs.ErrUnavailable.Message(pg.Lang)
+	pg.Data = &errorData{Code: "503 服务暂时不可用 / service unavailable", Status: http.StatusServiceUnavailable,
+		Hint: pg.T("平台暂时无法访问数据库，您的操作没有问题。请稍候几秒后刷新页面重试；如持续出现，请联系平台管理员。",
+			"The platform cannot reach its database right now; nothing you did caused this. Wait a few seconds and reload; if it persists, tell the platform administrator.")}
+	c.render(w, r, http.StatusServiceUnavailable, "error", pg)
 }
 
 // errorData is what the error page shows besides the message.
@@ -267,6 +280,9 @@ func (p *Page) URL(key, value string) string {
 type Form struct {
 	Values url.Values
 	Errors map[string]string
+	// unavailable is set when the form failed because the database could
+	// not be reached: the page then answers 503, not a user's mistake.
+	unavailable bool
 }
 
 // V returns a submitted value.
@@ -293,6 +309,10 @@ func newForm(r *http.Request) *Form {
 // fail puts a domain error onto the form, per field where possible, and
 // returns the general message in the page's language.
 func (f *Form) fail(err error, lang string) string {
+	if db.IsUnavailable(err) {
+		f.unavailable = true
+		return errs.ErrUnavailable.Message(lang)
+	}
 	e, ok := errs.As(err)
 	if !ok {
 		return pick(lang, "操作失败，请稍后重试", "the operation failed; please retry later")
@@ -339,6 +359,12 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	if pg.Flash != "" {
 		http.SetCookie(w, &http.Cookie{Name: "xy_flash", Path: "/", MaxAge: -1})
 	}
+	if pg.Form != nil && pg.Form.unavailable && status < 500 {
+		status = http.StatusServiceUnavailable
+	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
 	var b bytes.Buffer
 	if err := t.ExecuteTemplate(&b, "layout.html", pg); err != nil {
 		c.Log.Error("render", "template", name, "err", err)
@@ -375,6 +401,11 @@ func (c *Console) redirect(w http.ResponseWriter, r *http.Request, to, flash str
 
 // notFound renders the error page.
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if db.IsUnavailable(err) {
+		c.Log.Warn("console: database unavailable", "path", r.URL.Path, "request_id", httpx.RequestID(r.Context()), "err", err)
+		c.Unavailable(w, r)
+		return
+	}
 	pg := c.page(r, "", "")
 	status := http.StatusInternalServerError
 	switch errs.KindOf(err) {
