@@ -75,7 +75,7 @@ func TestCrashMidUpload(t *testing.T) {
 			}
 			es, err := s.Catalog.CreatePublished(ctx, catalog.System, []catalog.EntryInput{{ProviderID: body.ID, Content: catalog.Content{
 				Name: "吉林省居民身份核验信息", Class: "1/01/001", Abstract: "全省常住人口的公民身份号码和姓名。", FormatClass: "database", FormatType: "oracle",
-				Items: []catalog.Item{{Name: "公民身份号码", DataType: "C", Length: 18, Key: true}, {Name: "姓名", DataType: "C", Length: 50, Required: true}},
+				Items:     []catalog.Item{{Name: "公民身份号码", DataType: "C", Length: 18, Key: true}, {Name: "姓名", DataType: "C", Length: 50, Required: true}},
 				ShareType: catalog.ShareConditional, ShareCondition: "仅用于身份核验", ShareMethod: catalog.MethodAPI, ShareChannel: "platform",
 				OpenType: catalog.OpenNone, OpenCondition: "涉及个人信息", Cycle: "daily", Grade: "L3"}}}, "")
 			if err != nil {
