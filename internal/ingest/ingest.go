@@ -220,13 +220,36 @@ func mayRead(p *auth.Principal, e *catalog.Entry) (ok, provider bool) {
 }
 
 // table returns the entry's table, created or migrated to its published
-// items.
+// items. Reads find it as it is; only a missing or outdated table takes a
+// write transaction.
 func (s *Service) table(ctx context.Context, e *catalog.Entry) (*table, error) {
-	var t *table
-	err := s.db.Tx(ctx, func(tx *db.Tx) error {
+	if len(e.Items) == 0 {
+		return nil, errs.Invalid("ingest.no_items", "目录没有信息项，不能归集数据", "the entry has no data items, so it holds no records")
+	}
+	rctx, cancel := s.db.Ctx(ctx)
+	t, err := loadTable(rctx, s.db.R, e.ID)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	if t != nil && current(t, e.Items) {
+		return t, nil
+	}
+	err = s.db.Tx(ctx, func(tx *db.Tx) error {
 		var err error
 		t, err = ensure(tx, e.ID, e.Items)
 		return err
 	})
 	return t, err
+}
+
+// current reports whether t already matches items.
+func current(t *table, items []catalog.Item) bool {
+	for _, it := range items {
+		c := t.Cols[it.Name]
+		if c == nil || c.DataType != it.DataType || c.Length != it.Length {
+			return false
+		}
+	}
+	return sameKeys(t, items)
 }
