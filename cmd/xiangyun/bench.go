@@ -240,7 +240,7 @@ func benchCatalog(ctx context.Context, o benchOptions, stderr io.Writer) (_ *ben
 	start := time.Now()
 	b.stage("loading the demo organisations, users and catalog")
 	password := generatePassword()
-	if _, err := demo.Load(ctx, demo.Services{Orgs: s.Orgs, Auth: s.Auth, Catalog: s.Catalog, Audit: s.Audit, Ingest: s.Ingest}, password); err != nil {
+	if _, err := demo.Load(ctx, demo.Services{Orgs: s.Orgs, Auth: s.Auth, Catalog: s.Catalog, Audit: s.Audit, Quality: s.Quality, Control: s.Control, Ingest: s.Ingest}, password); err != nil {
 		return nil, fmt.Errorf("demo data: %w", err)
 	}
 	if err := s.Control.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM entries`).Scan(&rep.DemoEntries); err != nil {

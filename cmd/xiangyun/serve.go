@@ -41,7 +41,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, with
 			pw = generatePassword()
 		}
 		fmt.Fprintln(stdout, "Loading demo data (first run only; this takes a little while)…")
-		if logins, err = demo.Load(ctx, demo.Services{Orgs: s.Orgs, Auth: s.Auth, Catalog: s.Catalog, Audit: s.Audit, Notify: s.Notify, Ingest: s.Ingest}, pw); err != nil {
+		if logins, err = demo.Load(ctx, demo.Services{Orgs: s.Orgs, Auth: s.Auth, Catalog: s.Catalog, Audit: s.Audit, Notify: s.Notify, Quality: s.Quality, Control: s.Control, Ingest: s.Ingest}, pw); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}

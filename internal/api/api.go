@@ -24,12 +24,14 @@ import (
 	"xiangyun/internal/ingest"
 	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
+	"xiangyun/internal/quality"
 )
 
 // Deps are the services the API serves.
 type Deps struct {
 	Orgs         *org.Service
 	Catalog      *catalog.Service
+	Quality      *quality.Service
 	Auth         *auth.Service
 	Audit        *audit.Log
 	Notify       *notify.Service
@@ -190,6 +192,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.catalogRoutes()
 	a.catalogIORoutes()
 	a.ingestRoutes()
+	a.qualityRoutes()
 	a.notificationRoutes()
 	// Anything else under /api/v1 is a problem too, never a text page.
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {

@@ -17,10 +17,12 @@ import (
 	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
 	"xiangyun/internal/catalog"
+	"xiangyun/internal/db"
 	"xiangyun/internal/db/dbtest"
 	"xiangyun/internal/httpx"
 	"xiangyun/internal/ident"
 	"xiangyun/internal/org"
+	"xiangyun/internal/quality"
 )
 
 // catalogEnv is the API over a fresh installation with a few bodies and
@@ -32,6 +34,9 @@ type catalogEnv struct {
 	bodies  map[string]org.Body
 	tokens  map[string]string
 	openapi *huma.OpenAPI
+	control *db.DB
+	cat     *catalog.Service
+	quality *quality.Service
 }
 
 func newCatalogEnv(t *testing.T, dsn string) *catalogEnv {
@@ -60,8 +65,12 @@ func newCatalogEnv(t *testing.T, dsn string) *catalogEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cat.Close() })
+	qs, err := quality.Open(ctx, control, cat, quality.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 
-	env := &catalogEnv{t: t, log: log, bodies: map[string]org.Body{}, tokens: map[string]string{}}
+	env := &catalogEnv{t: t, log: log, bodies: map[string]org.Body{}, tokens: map[string]string{}, control: control, cat: cat, quality: qs}
 	if _, err := orgs.CreateRegion(ctx, org.Region{Code: "220000", Name: "吉林省"}); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +103,7 @@ func newCatalogEnv(t *testing.T, dsn string) *catalogEnv {
 	}
 	mux := http.NewServeMux()
 	authn := &httpx.Authenticator{Auth: au, Audit: log}
-	a := New(mux, Deps{Orgs: orgs, Catalog: cat, Auth: au, Audit: log, Authn: authn, Table: &httpx.Table{}, Version: "test"})
+	a := New(mux, Deps{Orgs: orgs, Catalog: cat, Quality: qs, Auth: au, Audit: log, Authn: authn, Table: &httpx.Table{}, Version: "test"})
 	env.openapi = a.h.OpenAPI()
 	env.srv = httptest.NewServer(authn.Middleware(mux))
 	t.Cleanup(env.srv.Close)

@@ -12,11 +12,13 @@ import (
 	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
 	"xiangyun/internal/catalog"
+	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/ident"
 	"xiangyun/internal/ingest"
 	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
+	"xiangyun/internal/quality"
 )
 
 // Services are what the demo fills.
@@ -27,6 +29,9 @@ type Services struct {
 	Audit   *audit.Log
 	Ingest  *ingest.Service // records of the police entry; nil leaves them out
 	Notify  *notify.Service // optional: the demo users' notices of the past year are marked read
+	// Quality and Control, when set, get checked batches and scores (quality.go).
+	Quality *quality.Service
+	Control *db.DB
 }
 
 // Login is one printed demo login.
@@ -160,6 +165,9 @@ func Load(ctx context.Context, s Services, password string) ([]Login, error) {
 	n, err := loadCatalog(ctx, s, bodies)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	if err := loadQuality(ctx, s); err != nil {
+		return nil, fmt.Errorf("quality: %w", err)
 	}
 	_, err = s.Audit.Append(ctx, audit.Entry{Action: "demo.load", Actor: "system",
 		Detail: map[string]string{"bodies": fmt.Sprint(len(bodies)), "users": fmt.Sprint(len(users)), "entries": fmt.Sprint(n)}})

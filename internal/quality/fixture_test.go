@@ -12,6 +12,7 @@ import (
 	"xiangyun/internal/db"
 	"xiangyun/internal/db/dbtest"
 	"xiangyun/internal/ident"
+	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 )
 
@@ -23,6 +24,7 @@ type fixture struct {
 	store  *db.DB
 	cat    *catalog.Service
 	q      *Service
+	notify *notify.Service
 	bodies map[string]org.Body
 	p      map[string]*auth.Principal
 
@@ -105,7 +107,10 @@ func newFixture(t testing.TB, dsn string) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.cat.Close() })
-	if f.q, err = Open(ctx, store, f.cat, Options{Now: f.clock}); err != nil {
+	if f.notify, err = notify.Open(ctx, store, notify.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if f.q, err = Open(ctx, store, f.cat, Options{Now: f.clock, Notify: f.notify}); err != nil {
 		t.Fatal(err)
 	}
 	return f

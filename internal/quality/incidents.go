@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,6 +12,8 @@ import (
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
+	"xiangyun/internal/notify"
+	"xiangyun/internal/valid"
 )
 
 // Incident statuses.
@@ -96,7 +99,7 @@ func (s *Service) incidents(tx *db.Tx, f entryFacts, batchID int64, results []Ru
 		}
 		if in.OpenedBatchID == batchID && in.Batches == 1 && s.notify != nil {
 			in.EntryName = f.name
-			if err := s.notify(tx, in); err != nil {
+			if err := s.noticeOpened(tx, in); err != nil {
 				return err
 			}
 		}
@@ -104,27 +107,40 @@ func (s *Service) incidents(tx *db.Tx, f entryFacts, batchID int64, results []Ru
 	return nil
 }
 
-func itoa(n int64) string {
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
+// KindIncident is the notice kind of an opened quality incident.
+const KindIncident = "quality.incident"
+
+// noticeOpened tells the providing body's chief data officers of a new
+// incident (谁采集、谁负责), once per incident.
+func (s *Service) noticeOpened(tx *db.Tx, in Incident) error {
+	cdos, err := auth.Holders(tx, auth.RoleChiefDataOfficer, in.BodyID)
+	if err != nil {
+		return err
 	}
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
+	to := make([]notify.Recipient, 0, len(cdos))
+	for _, c := range cdos {
+		to = append(to, notify.Recipient{UserID: c.UserID, Email: c.Email})
 	}
-	if neg {
-		i--
-		b[i] = '-'
+	k, _ := kindOf(in.Kind)
+	what, whatEN := k.ZH, k.EN
+	if in.Items != "" {
+		what, whatEN = what+"（"+in.Items+"）", whatEN+" ("+in.Items+")"
 	}
-	return string(b[i:])
+	_, err = s.notify.Send(tx, notify.Notice{
+		Kind:    KindIncident,
+		Key:     "quality.incident:" + itoa(in.ID),
+		Link:    "/quality/entries/" + itoa(in.EntryID) + "#incidents",
+		TitleZH: "数据质量问题：" + in.EntryName, TitleEN: "Data quality incident: " + in.EntryName,
+		BodyZH: "批次 " + itoa(in.LastBatchID) + " 中规则“" + what + "”不合格：" + strconv.Itoa(in.Failed) + " / " + strconv.Itoa(in.Rows) +
+			" 条记录。请核查源数据并在质量事件中确认、处理。",
+		BodyEN: "Rule " + whatEN + " failed in batch " + itoa(in.LastBatchID) + ": " + strconv.Itoa(in.Failed) + " of " + strconv.Itoa(in.Rows) +
+			" rows. Check the source data, then acknowledge and resolve the incident.",
+		To: to,
+	})
+	return err
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // IncidentFilter selects incidents.
 type IncidentFilter struct {
@@ -238,14 +254,20 @@ var errNoIncident = errs.NotFound("quality.incident", "事件不存在", "no suc
 
 // Acknowledge marks a new incident as taken in hand by the provider.
 func (s *Service) Acknowledge(ctx context.Context, p *auth.Principal, id int64, note string) (Incident, error) {
+	var fs errs.Fields
+	note = valid.Text(&fs, "note", note, 0, 500)
+	if err := fs.Err(); err != nil {
+		return Incident{}, err
+	}
 	return s.move(ctx, p, id, IncidentAcknowledged, note)
 }
 
 // Resolve closes an open incident with a reason.
 func (s *Service) Resolve(ctx context.Context, p *auth.Principal, id int64, reason string) (Incident, error) {
-	reason = strings.TrimSpace(reason)
-	if reason == "" || len(reason) > 1000 {
-		return Incident{}, errs.Invalid("quality.reason", "请填写处理说明（至多 1000 字节）", "give a reason (at most 1000 bytes)")
+	var fs errs.Fields
+	reason = valid.Text(&fs, "reason", reason, 1, 500)
+	if err := fs.Err(); err != nil {
+		return Incident{}, err
 	}
 	return s.move(ctx, p, id, IncidentResolved, reason)
 }

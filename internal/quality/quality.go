@@ -17,6 +17,7 @@ import (
 	"database/sql"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -26,6 +27,7 @@ import (
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
+	"xiangyun/internal/notify"
 )
 
 //go:embed migrations
@@ -36,9 +38,9 @@ type Options struct {
 	// Now replaces the clock for freshness (tests); the store's clock
 	// stamps writes.
 	Now func() time.Time
-	// Notify, when set, is called inside the transaction that opens an
-	// incident, to tell the provider's chief data officer.
-	Notify func(tx *db.Tx, inc Incident) error
+	// Notify, when set, tells the providing body's chief data officers of
+	// every incident opened, in the transaction that opens it.
+	Notify *notify.Service
 }
 
 // Service is data quality governance over the catalog.
@@ -46,7 +48,7 @@ type Service struct {
 	db     *db.DB
 	cat    *catalog.Service
 	now    func() time.Time
-	notify func(tx *db.Tx, inc Incident) error
+	notify *notify.Service
 }
 
 // Open migrates the quality tables of the control store.
@@ -205,7 +207,7 @@ func (s *Service) RecordBatch(tx *db.Tx, entryID, batchID int64, rows, rejected 
 		results = append(results, res)
 		if err := tx.Run(`INSERT INTO quality_results (batch_id, rule_key, entry_id, kind, items, dimension, rows_total, failed, passed, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-			ON CONFLICT (batch_id, rule_key) DO UPDATE SET rows_total = excluded.rows_total, failed = excluded.failed,
+			ON CONFLICT (entry_id, batch_id, rule_key) DO UPDATE SET rows_total = excluded.rows_total, failed = excluded.failed,
 				passed = excluded.passed, created_at = excluded.created_at`,
 			batchID, r.Key, entryID, r.Kind, res.Items, r.Dimension, rows, n, res.Passed, tx.Now); err != nil {
 			return db.Check(err)
@@ -335,21 +337,36 @@ func round1(v float64) float64 { return math.Round(v*10) / 10 }
 // Rules returns an entry's effective rules (defaults merged with overrides
 // and added rules) for its current items.
 func (s *Service) Rules(ctx context.Context, p *auth.Principal, entryID int64) ([]Rule, error) {
+	rs, _, err := s.RuleSet(ctx, p, entryID)
+	return rs, err
+}
+
+// RuleSet returns an entry's effective rules and the revision of its rule
+// set (0 before the first save), which SaveRules takes back.
+func (s *Service) RuleSet(ctx context.Context, p *auth.Principal, entryID int64) ([]Rule, int64, error) {
 	e, err := s.cat.Get(ctx, p, entryID)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if !mayRead(p, e.ProviderID) {
-		return nil, errForbidden
+		return nil, 0, errForbidden
 	}
 	rctx, cancel := s.db.Ctx(ctx)
 	defer cancel()
+	var rev int64
+	err = s.db.R.QueryRowContext(rctx, `SELECT revision FROM quality_rule_sets WHERE entry_id = $1`, entryID).Scan(&rev)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, db.Check(err)
+	}
 	stored, err := storedRules(readConn{rctx, s.db}, entryID)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return Merge(Defaults(e.Items), stored), nil
+	return Merge(Defaults(e.Items), stored), rev, nil
 }
+
+// ErrStale refuses a rule set saved on a revision someone else has changed.
+var ErrStale = errs.Conflict("quality.stale", "质量规则已被他人修改，请刷新后重试", "the rules were changed by someone else; reload and try again")
 
 var errForbidden = errs.Forbidden("quality.forbidden", "无权查看或管理该目录的数据质量", "you may not see or manage this entry's data quality")
 
@@ -364,8 +381,10 @@ func mayManage(p *auth.Principal, body int64) bool {
 // SaveRules replaces an entry's rules: for each default, its enabled flag,
 // threshold and dimension (and parameters, where its kind takes any); the
 // added rules as given. Every rule is checked against the entry's items; an
-// added rule gets a key kind#n when it has none.
-func (s *Service) SaveRules(ctx context.Context, p *auth.Principal, entryID int64, rules []Rule) ([]Rule, error) {
+// added rule gets a key kind#n when it has none. rev is the revision the
+// caller read (RuleSet); a set changed since is refused with ErrStale. A
+// negative rev skips the check (the command line, the demo).
+func (s *Service) SaveRules(ctx context.Context, p *auth.Principal, entryID int64, rules []Rule, rev int64) ([]Rule, error) {
 	e, err := s.cat.Get(ctx, p, entryID)
 	if err != nil {
 		return nil, err
@@ -397,11 +416,16 @@ func (s *Service) SaveRules(ctx context.Context, p *auth.Principal, entryID int6
 		}
 		if err := r.check(e.Items); err != nil {
 			ee, _ := errs.As(err)
-			if ee != nil {
-				fields.Add(fmt.Sprintf("rules[%d]", i), ee.Code, ee.ZH, ee.EN)
-				continue
+			if ee == nil {
+				return nil, err
 			}
-			return nil, err
+			if len(ee.Fields) == 0 {
+				fields.Add(fmt.Sprintf("rules[%d]", i), ee.Code, ee.ZH, ee.EN)
+			}
+			for _, fe := range ee.Fields {
+				fields.Add(fmt.Sprintf("rules[%d].%s", i, fe.Field), fe.Code, fe.ZH, fe.EN)
+			}
+			continue
 		}
 		if r.Key != "" {
 			if seen[r.Key] {
@@ -410,8 +434,12 @@ func (s *Service) SaveRules(ctx context.Context, p *auth.Principal, entryID int6
 			seen[r.Key] = true
 		}
 	}
-	if err := fields.Err(); err != nil {
-		return nil, err
+	if len(fields) > 0 {
+		// Name the first problem in the message too: a console form shows
+		// the message, not fields of a rule list.
+		f := fields[0]
+		return nil, &errs.Error{Kind: errs.KindInvalid, Code: "quality.rules", Fields: fields,
+			ZH: "规则有误（" + f.Field + "）：" + f.ZH, EN: "invalid rule (" + f.Field + "): " + f.EN}
 	}
 	n := 0
 	for i := range rules {
@@ -427,6 +455,20 @@ func (s *Service) SaveRules(ctx context.Context, p *auth.Principal, entryID int6
 		}
 	}
 	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+		// Compare and bump the set's revision in one statement, so that of
+		// two concurrent saves on one revision exactly one goes through.
+		var next int64
+		err := tx.QueryRow(`INSERT INTO quality_rule_sets (entry_id, revision, updated_by, updated_at) VALUES ($1, 1, $2, $3)
+			ON CONFLICT (entry_id) DO UPDATE SET revision = quality_rule_sets.revision + 1, updated_by = excluded.updated_by,
+				updated_at = excluded.updated_at
+			WHERE CAST($4 AS BIGINT) < 0 OR quality_rule_sets.revision = CAST($4 AS BIGINT)
+			RETURNING revision`, entryID, p.User.Username, tx.Now, rev).Scan(&next)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrStale
+		}
+		if err != nil {
+			return err
+		}
 		if err := tx.Run(`DELETE FROM quality_rules WHERE entry_id = $1`, entryID); err != nil {
 			return err
 		}

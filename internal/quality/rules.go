@@ -8,6 +8,7 @@ import (
 
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/errs"
+	"xiangyun/internal/valid"
 )
 
 // Dimensions of data quality. Every rule belongs to one; scores are kept
@@ -130,8 +131,8 @@ type Params struct {
 // Threshold says how many failures a rule tolerates in one batch before it
 // fails (and opens an incident): a count of rows, or a percentage of rows.
 type Threshold struct {
-	Kind  string  `json:"kind" enum:"count,percent" doc:"count or percent"`
-	Value float64 `json:"value" doc:"failures tolerated: rows, or percent of rows"`
+	Kind  string  `json:"kind" enum:"count,percent," required:"false" doc:"count (default) or percent"`
+	Value float64 `json:"value" required:"false" doc:"failures tolerated: rows, or percent of rows; 0 by default"`
 }
 
 // Fails reports whether failed of rows exceeds the threshold.
@@ -159,14 +160,14 @@ const (
 // Rule is one quality rule of an entry: a default derived from its items
 // (switchable off, threshold adjustable) or a rule a user added.
 type Rule struct {
-	Key       string    `json:"key" doc:"stable identity: kind:item for defaults, kind#n for added rules"`
+	Key       string    `json:"key" required:"false" doc:"stable identity: kind:item for defaults, kind#n for added rules (given on save when empty)"`
 	Kind      string    `json:"kind"`
 	Items     []string  `json:"items,omitempty" doc:"data items the rule reads (several: a compound key)"`
-	Params    Params    `json:"params"`
-	Threshold Threshold `json:"threshold"`
-	Dimension string    `json:"dimension"`
+	Params    Params    `json:"params" required:"false"`
+	Threshold Threshold `json:"threshold" required:"false"`
+	Dimension string    `json:"dimension" required:"false" doc:"default: the kind's dimension"`
 	Enabled   bool      `json:"enabled"`
-	Default   bool      `json:"default" doc:"derived from the items; may be switched off but not deleted"`
+	Default   bool      `json:"default" required:"false" doc:"derived from the items; may be switched off but not deleted"`
 	Name      string    `json:"name,omitempty" doc:"display name"`
 }
 
@@ -337,11 +338,18 @@ func (r *Rule) check(items []catalog.Item) error {
 		if _, err := compileExpr(p.Expr, items); err != nil {
 			return err
 		}
-		if len(p.MessageZH) > 200 || len(p.MessageEN) > 400 {
-			return ruleErr("the message is too long", "提示信息过长")
-		}
 	}
-	return nil
+	var fs errs.Fields
+	r.Name = valid.Line(&fs, "name", "规则名称", r.Name, 0, 100)
+	p.MessageZH = valid.Line(&fs, "params.message_zh", "提示信息", p.MessageZH, 0, 200)
+	p.MessageEN = valid.Line(&fs, "params.message_en", "提示信息（英文）", p.MessageEN, 0, 400)
+	for i, c := range p.Codes {
+		p.Codes[i] = valid.Line(&fs, "params.codes", "代码值", c, 1, 100)
+	}
+	if p.RefItem != "" {
+		p.RefItem = valid.Line(&fs, "params.ref_item", "被引用信息项", p.RefItem, 1, 100)
+	}
+	return fs.Err()
 }
 
 // Merge applies stored overrides to the defaults of items: a stored rule

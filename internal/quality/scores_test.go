@@ -123,7 +123,7 @@ func TestOverdue(t *testing.T) {
 				rules[i].Enabled = false
 			}
 		}
-		if _, err := f.q.SaveRules(f.ctx, f.p["market_cdo"], off.ID, rules); err != nil {
+		if _, err := f.q.SaveRules(f.ctx, f.p["market_cdo"], off.ID, rules, 0); err != nil {
 			t.Fatal(err)
 		}
 		f.record(daily.ID, 1, 5, 0, nil)

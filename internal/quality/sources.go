@@ -12,6 +12,7 @@ import (
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
+	"xiangyun/internal/valid"
 )
 
 // EntryRef names an entry.
@@ -157,10 +158,11 @@ func (s *Service) Settle(ctx context.Context, p *auth.Principal, item string, bo
 	if p != catalog.System && !p.Global(auth.PermCatalogReview) {
 		return errs.Forbidden("quality.settle", "只有平台审核员可以认定权威来源", "only platform reviewers may settle a data item's source")
 	}
-	item = itemName(item)
-	if item == "" || len(item) > 200 || len(note) > 1000 {
-		return errs.Invalid("quality.settle_input", "请填写信息项名称（至多 200 字节）和说明（至多 1000 字节）",
-			"give the data item's name (at most 200 bytes) and a note (at most 1000 bytes)")
+	var fs errs.Fields
+	item = itemName(valid.Line(&fs, "item", "信息项", item, 1, 100))
+	note = valid.Text(&fs, "note", note, 0, 500)
+	if err := fs.Err(); err != nil {
+		return err
 	}
 	if bodyID > 0 {
 		claims, err := s.OneSource(ctx, p)

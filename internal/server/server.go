@@ -191,7 +191,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if s.Catalog, err = catalog.Open(ctx, s.Control, s.Orgs, catalog.Options{IndexDir: filepath.Join(cfg.DataDir, "index", "catalog"), Notify: s.Notify}); err != nil {
 		return fail(err)
 	}
-	if s.Quality, err = quality.Open(ctx, s.Control, s.Catalog, quality.Options{}); err != nil {
+	if s.Quality, err = quality.Open(ctx, s.Control, s.Catalog, quality.Options{Notify: s.Notify}); err != nil {
 		return fail(err)
 	}
 	if s.Ingest, err = ingest.Open(ctx, s.DataDB, s.Catalog, ingest.Options{SpoolDir: filepath.Join(cfg.DataDir, "uploads"), Log: log,
@@ -222,9 +222,9 @@ func (s *Server) buildHandler() error {
 	if s.Control.Dialect == db.SQLite {
 		s.Imports = catalogio.NewLimiter(1)
 	}
-	s.API = api.New(mux, api.Deps{Imports: s.Imports, Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version,
+	s.API = api.New(mux, api.Deps{Imports: s.Imports, Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Quality: s.Quality, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version,
 		Ingest: s.Ingest, SpoolDir: filepath.Join(s.Config.DataDir, "uploads")})
-	console, err := web.New(mux, web.Deps{Imports: s.Imports, Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, Log: s.Log,
+	console, err := web.New(mux, web.Deps{Imports: s.Imports, Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Quality: s.Quality, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, Log: s.Log,
 		Ingest: s.Ingest, SpoolDir: filepath.Join(s.Config.DataDir, "uploads"),
 		Brand: s.Config.Brand, Login: s.API.Login, Cookie: cookie, Version: Version, Started: time.Now()})
 	if err != nil {

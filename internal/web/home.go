@@ -18,6 +18,7 @@ type homeData struct {
 	AuditSize     int64
 	Audit         *homeAudit // the auditor's section
 	Catalog       any        // the catalog section, when the viewer may read the catalog
+	Quality       any        // the provider's overdue entries and open incidents (partials_quality.html)
 }
 
 // homeAudit is the auditor's part of the home page: what went wrong in the
@@ -100,6 +101,11 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.Has(auth.PermCatalogRead) {
 		d.Catalog = c.catalogHome(r)
+	}
+	if p.Has(auth.PermQualityManage) {
+		if q := c.qualityHome(r); q != nil {
+			d.Quality = q
+		}
 	}
 	pg.Data = d
 	c.render(w, r, http.StatusOK, "home", pg)

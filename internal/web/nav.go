@@ -32,6 +32,12 @@ var navGroups = []struct {
 		{"catalog-import", "/catalog/import", "批量导入", "Import", auth.PermCatalogEdit},
 		{"catalog-stats", "/catalog/stats", "目录统计", "Statistics", auth.PermCatalogRead},
 	}},
+	{"数据治理", "Data quality", []navDef{
+		{"quality", "/quality", "数据质量", "Quality scores", auth.PermQualityRead},
+		{"quality-incidents", "/quality/incidents", "质量事件", "Incidents", auth.PermQualityRead},
+		{"quality-overdue", "/quality/overdue", "逾期未更新", "Overdue data", auth.PermQualityRead},
+		{"quality-one-source", "/quality/one-source", "一数一源", "One datum, one source", auth.PermCatalogReview},
+	}},
 	{"系统管理", "Administration", []navDef{
 		{"orgs", "/orgs", "机构管理", "Bodies", auth.PermOrgRead},
 		{"users", "/users", "用户与角色", "Users & roles", auth.PermUserRead},

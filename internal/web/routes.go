@@ -43,5 +43,6 @@ func (c *Console) routes() {
 
 	c.catalogRoutes()
 	c.dataRoutes()
+	c.qualityRoutes()
 	c.notificationRoutes()
 }

@@ -27,6 +27,7 @@ import (
 	"xiangyun/internal/ingest"
 	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
+	"xiangyun/internal/quality"
 )
 
 //go:embed templates static
@@ -38,6 +39,7 @@ type Deps struct {
 	Auth    *auth.Service
 	Audit   *audit.Log
 	Catalog *catalog.Service
+	Quality *quality.Service
 	Notify  *notify.Service
 	Authn   *httpx.Authenticator
 	Table   *httpx.Table

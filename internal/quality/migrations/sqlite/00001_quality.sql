@@ -30,9 +30,8 @@ CREATE TABLE quality_results (
     failed     INTEGER NOT NULL,
     passed     BOOLEAN NOT NULL,
     created_at TEXT NOT NULL,
-    PRIMARY KEY (batch_id, rule_key)
+    PRIMARY KEY (entry_id, batch_id, rule_key)
 );
-CREATE INDEX quality_results_entry ON quality_results(entry_id, batch_id);
 
 -- quality_history: an entry's scores after each batch (0–100; NULL where
 -- the entry has no rule of that dimension).
