@@ -14,9 +14,11 @@ import (
 
 // Custom expression rules run user-written expr-lang expressions once per
 // row. They are bounded by construction: at most exprMaxNodes syntax nodes,
-// no ranges, no closures, and only builtins that do a fixed amount of work
-// per call (no map/filter/reduce, no repeat, no JSON), so evaluation costs
-// at most a few thousand operations; the VM's memory budget bounds the rest.
+// no ranges, no closures, no variables (each value is used where it is
+// written, so a string can grow only by what the expression spells out),
+// and only builtins that do a fixed amount of work per call (no
+// map/filter/reduce, no repeat, no JSON), so evaluation costs at most a few
+// thousand operations; the VM's memory budget bounds the rest.
 const exprMaxNodes = 300
 
 var exprBuiltins = []string{"len", "abs", "ceil", "floor", "round", "int", "float", "string", "trim",
@@ -88,6 +90,9 @@ func (b *boundVisitor) Visit(node *ast.Node) {
 		}
 	case *ast.PredicateNode:
 		b.bad = "predicate"
+	case *ast.VariableDeclaratorNode:
+		// let x = s + s; let y = x + x; … doubles a string per node.
+		b.bad = "let"
 	case *ast.BuiltinNode:
 		if !contains(exprBuiltins, n.Name) {
 			b.bad = n.Name
