@@ -303,6 +303,14 @@ func TestFailedBatchLeavesRecords(t *testing.T) {
 		if err := f.data.R.QueryRow(`SELECT COUNT(*) FROM ingest_batches WHERE status = 'running'`).Scan(&n); err != nil || n != 0 {
 			t.Fatal(n, err)
 		}
+		// A replacing file without a valid record changes nothing.
+		b, err = f.upload("police_spec", "empty.csv", []byte("公民身份号码,姓名\n"), ModeReplace, PublishValid)
+		if err != nil || b.Status != StatusRejected || b.MessageZH == "" {
+			t.Fatalf("empty replace: %+v %v", b, err)
+		}
+		if after := f.records("police_spec", nil); fmt.Sprint(after) != fmt.Sprint(before) {
+			t.Fatalf("empty replace changed records: %v", after)
+		}
 		// Ragged rows and mixed encodings are reported clearly.
 		b, err = f.upload("police_spec", "ragged.csv", []byte("公民身份号码,姓名\n"+id1+",张三,多余\n"), ModeUpsert, PublishValid)
 		wantStatus(t, b, err, StatusPublished, 1, 0, 1)

@@ -16,6 +16,11 @@ func (s *Service) publish(ctx context.Context, j *job) (status, zh, en string, e
 	if j.rejected > 0 && j.batch.OnError == RejectAll {
 		return StatusRejected, "有不合格的行，按 reject_all 未发布任何记录", "some rows failed, so nothing was published (reject_all)", nil
 	}
+	if j.batch.Mode == ModeReplace && j.staged == 0 {
+		// A header-only or all-bad file would delete every record.
+		return StatusRejected, "全量替换的文件中没有合格的记录，为防止清空数据，未做任何更改",
+			"the replacing file holds no valid record; nothing was changed, so that the records are not wiped out", nil
+	}
 	t, stg := j.t, stagingName(j.batch.ID)
 	status = StatusPublished
 	err = s.db.Tx(ctx, func(tx *db.Tx) error {
