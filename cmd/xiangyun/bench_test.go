@@ -5,75 +5,17 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
-
-	"xiangyun/internal/db/dbtest"
-	"xiangyun/internal/ident"
 )
-
-// TestBenchCatalog runs the catalog benchmark on a tiny catalog on every
-// backend: the report must hold sane numbers, and the paths must agree on
-// the totals. It checks no timings: those belong to docs/BENCHMARKS.md.
-func TestBenchCatalog(t *testing.T) {
-	for dialect, dsn := range dbtest.TestDSNs(t) {
-		t.Run(string(dialect), func(t *testing.T) {
-			o := defaultBenchOptions()
-			o.DB = dsn(t)
-			o.Entries, o.Bodies, o.Batch, o.Reps, o.Budget = 300, 120, 100, 3, time.Minute
-			var log bytes.Buffer
-			rep, err := benchCatalog(context.Background(), o, &log)
-			if err != nil {
-				t.Fatalf("%v\n%s", err, log.String())
-			}
-			if rep.Bodies != 120 || rep.DemoEntries == 0 || rep.IndexDocs != uint64(o.Entries+rep.DemoEntries) {
-				t.Errorf("bodies %d, demo entries %d, index documents %d", rep.Bodies, rep.DemoEntries, rep.IndexDocs)
-			}
-			if rep.Load <= 0 || rep.Rebuild <= 0 || rep.SizeAfter <= 0 || rep.SizeAfterLoad <= 0 || rep.Heap == 0 {
-				t.Errorf("load %s, rebuild %s, index %d bytes (%d after the load), heap %d", rep.Load, rep.Rebuild, rep.SizeAfter, rep.SizeAfterLoad, rep.Heap)
-			}
-			if len(rep.Rows) != len(benchQueries) {
-				t.Fatalf("%d rows for %d queries", len(rep.Rows), len(benchQueries))
-			}
-			for _, row := range rep.Rows {
-				for _, path := range benchPaths {
-					ds := row.Lat[path]
-					if len(ds) != o.Reps {
-						t.Errorf("%s on %s: %d runs, want %d", row.Query.Label, path, len(ds), o.Reps)
-					}
-					for _, d := range ds {
-						if d <= 0 {
-							t.Errorf("%s on %s: run took %s", row.Query.Label, path, d)
-						}
-					}
-				}
-				for _, m := range row.mismatches() {
-					t.Errorf("totals differ: %s", m)
-				}
-				if row.Query.Q == "" && row.Query.Filters == nil && row.Total[pathAPI] == 0 {
-					t.Errorf("%s: no hits", row.Query.Label)
-				}
-			}
-			var out bytes.Buffer
-			rep.markdown(&out)
-			md := out.String()
-			for _, want := range []string{"| query | hits | API (HTTP) | service | index | LIKE scan |", "| index rebuild |", "Totals: the API, the service and the index agree"} {
-				if !strings.Contains(md, want) {
-					t.Errorf("report lacks %q:\n%s", want, md)
-				}
-			}
-		})
-	}
-}
 
 // TestBenchCommand runs the subcommand itself, as the documentation shows it.
 func TestBenchCommand(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"bench", "catalog", "--db", "sqlite:" + t.TempDir(), "--entries", "50", "--bodies", "0", "--queries", "1"},
+	err := run(context.Background(), []string{"bench", "catalog", "--db", "sqlite:" + t.TempDir(), "--entries", "50", "--bodies", "0", "--queries", "1", "--load", "200ms", "--trickle", "0"},
 		nil, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
-	if md := stdout.String(); !strings.Contains(md, "### Catalog search: SQLite") || strings.Count(md, "\n| ") < len(benchQueries)+10 {
+	if md := stdout.String(); !strings.Contains(md, "### Catalog search: SQLite") || strings.Count(md, "\n| ") < 11+10 {
 		t.Errorf("report:\n%s", md)
 	}
 	if !strings.Contains(stderr.String(), "loading 50 entries") {
@@ -81,24 +23,5 @@ func TestBenchCommand(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"bench", "nothing"}, nil, &stdout, &stderr); err == nil {
 		t.Error("bench nothing: no error")
-	}
-}
-
-// TestBenchBodies checks the generated bodies: valid credit codes, unique
-// names and codes, as many as the default run needs.
-func TestBenchBodies(t *testing.T) {
-	names, codes := map[string]bool{}, map[string]bool{}
-	for x := range defaultBenchOptions().Bodies {
-		b := benchBody(x)
-		if err := ident.CreditCode(b.CreditCode); err != nil {
-			t.Fatalf("body %d %s: credit code %s: %v", x, b.Name, b.CreditCode, err)
-		}
-		if names[b.Name] || codes[b.CreditCode] {
-			t.Fatalf("body %d: duplicate name %s or code %s", x, b.Name, b.CreditCode)
-		}
-		names[b.Name], codes[b.CreditCode] = true, true
-		if n := len([]rune(b.Name)); n < 2 || n > 100 {
-			t.Fatalf("body %d: name %q", x, b.Name)
-		}
 	}
 }

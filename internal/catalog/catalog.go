@@ -174,8 +174,10 @@ type Service struct {
 	log    *slog.Logger
 	notify *notify.Service
 
-	ix   *search.Index
-	ixMu sync.Mutex // serialises reload-and-upsert of index documents
+	ix      *search.Index
+	ixMu    sync.Mutex     // serialises reload-and-upsert of index documents
+	applied map[int64]bool // change sequence numbers above the mark applied by AfterCommit hooks; guarded by ixMu
+	labels  labelCache     // body and region names for searches
 
 	rebuildMu sync.Mutex
 	rebuild   IndexStatus
@@ -191,9 +193,8 @@ type Service struct {
 var System = &auth.Principal{User: auth.User{Username: "system", DisplayName: "系统"}}
 
 // Open migrates the catalog tables, opens the search index and returns the
-// service. When the index does not match the database (a new directory, a
-// schema change, a crash between a commit and its index update), it is
-// rebuilt in the background; searches meanwhile see the old contents.
+// service. The index catches up with the changes committed since it was
+// last updated (see openIndex).
 func Open(ctx context.Context, store *db.DB, orgs *org.Service, opts Options) (*Service, error) {
 	if err := store.Migrate(ctx, "catalog", migrations); err != nil {
 		return nil, err
@@ -217,21 +218,9 @@ func Open(ctx context.Context, store *db.DB, orgs *org.Service, opts Options) (*
 	}
 	s.ix = ix
 	s.bgCtx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
-	docs, err := ix.Count()
-	if err != nil {
+	if err := s.openIndex(ctx); err != nil {
 		ix.Close()
 		return nil, err
-	}
-	var n uint64
-	if err := store.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM entries`).Scan(&n); err != nil {
-		ix.Close()
-		return nil, err
-	}
-	if docs != n {
-		if _, err := s.StartRebuild(); err != nil {
-			ix.Close()
-			return nil, err
-		}
 	}
 	return s, nil
 }
@@ -280,7 +269,7 @@ func seesAll(p *auth.Principal) bool {
 
 // canWork reports whether p may see the drafts of provider's entries.
 func canWork(p *auth.Principal, provider int64) bool {
-	return seesAll(p) || p.HasAt(auth.PermCatalogEdit, provider)
+	return visibilityOf(p).works(provider)
 }
 
 func canEdit(p *auth.Principal, provider int64) bool {
@@ -314,10 +303,7 @@ func canReview(p *auth.Principal, provider int64) bool {
 
 // visible reports whether p may read e at all.
 func visible(p *auth.Principal, e *Entry) bool {
-	if p != System && !p.Has(auth.PermCatalogRead) {
-		return false
-	}
-	return e.Status == StatusPublished || canWork(p, e.ProviderID)
+	return visibilityOf(p).sees(e.Status, e.ProviderID)
 }
 
 // decorate fills what the caller may see and do.

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -290,6 +291,16 @@ func TestIndexOnDisk(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if d != dir {
+				// Not ready while its first build runs; an explicit rebuild
+				// (xiangyun index rebuild) waits for that one, then runs.
+				if err := s.RebuildIndex(f.ctx, nil); err != nil {
+					t.Fatalf("rebuild during the start-up rebuild: %v", err)
+				}
+				if err := s.IndexReady(); err != nil {
+					t.Errorf("after the rebuild: %v", err)
+				}
+			}
 			for deadline := time.Now().Add(20 * time.Second); s.IndexStatus().Running && time.Now().Before(deadline); {
 				time.Sleep(20 * time.Millisecond)
 			}
@@ -300,5 +311,135 @@ func TestIndexOnDisk(t *testing.T) {
 			s.Close()
 		}
 		f.s, _ = Open(f.ctx, f.store, f.orgs, Options{})
+	})
+}
+
+// TestIndexCatchesUpAfterCrash commits changes that the on-disk index never
+// hears of, as after kill -9 between a commit and its index update: they
+// are made through another service (with its own index) on the same
+// database, concurrently. Reopened, the index catches up from the change
+// sequence: every change is findable.
+func TestIndexCatchesUpAfterCrash(t *testing.T) {
+	eachDB(t, func(t *testing.T, f *fixture) {
+		dir := t.TempDir()
+		s, err := Open(f.ctx, f.store, f.orgs, Options{IndexDir: dir, Now: f.clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.IndexReady(); err != nil {
+			t.Fatalf("empty index not ready: %v", err)
+		}
+		const n = 24
+		var drafts, pubs []Entry
+		for i := range n {
+			in := f.input("police", "原始名称"+strconv.Itoa(i)+"号目录")
+			e, err := s.Create(f.ctx, System, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i%2 == 0 {
+				drafts = append(drafts, e)
+			} else {
+				pubs = append(pubs, e)
+			}
+		}
+		s.Close()
+		for _, e := range pubs { // published by the "other process"
+			f.publish(e.ID)
+		}
+
+		// The edits the index missed, made concurrently.
+		var wg sync.WaitGroup
+		errc := make(chan error, len(drafts)+len(pubs))
+		for i, e := range drafts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				in := f.input("police", "改名后"+strconv.Itoa(i)+"号草稿")
+				_, err := f.s.Update(f.ctx, System, e.ID, in, "")
+				errc <- err
+			}()
+		}
+		for i, e := range pubs {
+			if i%2 == 0 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, err := f.s.Withdraw(f.ctx, System, e.ID, "数据已停止更新")
+					errc <- err
+				}()
+			}
+		}
+		wg.Wait()
+		close(errc)
+		for err := range errc {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		s, err = Open(f.ctx, f.store, f.orgs, Options{IndexDir: dir, Now: f.clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if s.IndexStatus().Running {
+			t.Fatal("the reopened index is rebuilt instead of catching up")
+		}
+		for i, e := range drafts {
+			res, err := s.SearchIDs(f.ctx, System, SearchQuery{Q: "改名后" + strconv.Itoa(i) + "号草稿"})
+			if err != nil || !slices.Contains(res.IDs, strconv.FormatInt(e.ID, 10)) {
+				t.Errorf("draft %d not found by its new name: %v %v", e.ID, res.IDs, err)
+			}
+			res, _ = s.SearchIDs(f.ctx, System, SearchQuery{Q: "原始名称" + strconv.Itoa(2*i) + "号目录"})
+			if slices.Contains(res.IDs, strconv.FormatInt(e.ID, 10)) {
+				t.Errorf("draft %d still found by its old name", e.ID)
+			}
+		}
+		reader := f.p["market_cdo"]
+		for i, e := range pubs {
+			res, err := s.SearchIDs(f.ctx, reader, SearchQuery{Q: "原始名称" + strconv.Itoa(2*i+1) + "号目录"})
+			found := slices.Contains(res.IDs, strconv.FormatInt(e.ID, 10))
+			if err != nil || found != (i%2 == 1) {
+				t.Errorf("entry %d (withdrawn %v): visible to another body %v, %v", e.ID, i%2 == 0, found, err)
+			}
+		}
+		// A later change through the reopened service is applied at once,
+		// and a rebuild keeps the mark.
+		if _, err := s.Update(f.ctx, System, drafts[0].ID, f.input("police", "第三个名字"), ""); err != nil {
+			t.Fatal(err)
+		}
+		if res, _ := s.SearchIDs(f.ctx, System, SearchQuery{Q: "第三个名字"}); res.Total != 1 {
+			t.Errorf("after-commit update: %d hits", res.Total)
+		}
+		if err := s.RebuildIndex(f.ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.IndexReady(); err != nil {
+			t.Errorf("after rebuild: %v", err)
+		}
+		if err := s.CatchUp(f.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if res, _ := s.SearchIDs(f.ctx, System, SearchQuery{Q: "第三个名字"}); res.Total != 1 {
+			t.Errorf("after rebuild: %d hits", res.Total)
+		}
+	})
+}
+
+// TestSearchByItemEnglishName finds an entry by the English name of one of
+// its data items, in any case.
+func TestSearchByItemEnglishName(t *testing.T) {
+	eachDB(t, func(t *testing.T, f *fixture) {
+		in := f.input("police", "机动车驾驶人信息")
+		in.Items = append(in.Items, Item{Name: "驾驶证号", EnName: "JSZH", DataType: "C", Length: 18})
+		e := f.published(in)
+		f.published(f.input("police", "常住人口信息"))
+		for _, q := range []string{"JSZH", "jszh", "Jszh"} {
+			res, err := f.s.SearchIDs(f.ctx, f.p["market_cdo"], SearchQuery{Q: q})
+			if err != nil || res.Total != 1 || res.IDs[0] != strconv.FormatInt(e.ID, 10) {
+				t.Errorf("%s: %+v %v", q, res, err)
+			}
+		}
 	})
 }

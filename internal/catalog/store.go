@@ -171,11 +171,13 @@ func scanEntry(sc interface{ Scan(...any) error }) (Entry, error) {
 	return e, nil
 }
 
-// names caches provider and region names for one batch of entries.
+// names caches provider and region names for one batch of entries; with
+// shared set (searches), also across requests.
 type names struct {
 	s       *Service
 	bodies  map[int64]org.Body
 	regions map[string]string
+	shared  *labelCache
 }
 
 func (s *Service) names() *names {
@@ -185,7 +187,10 @@ func (s *Service) names() *names {
 func (n *names) body(ctx context.Context, id int64) org.Body {
 	b, ok := n.bodies[id]
 	if !ok {
-		b, _ = n.s.orgs.Body(ctx, id)
+		if b, ok = n.shared.body(id); !ok {
+			b, _ = n.s.orgs.Body(ctx, id)
+			n.shared.putBodies(map[int64]org.Body{id: b})
+		}
 		n.bodies[id] = b
 	}
 	return b
@@ -194,8 +199,11 @@ func (n *names) body(ctx context.Context, id int64) org.Body {
 func (n *names) region(ctx context.Context, code string) string {
 	r, ok := n.regions[code]
 	if !ok {
-		reg, _ := n.s.orgs.Region(ctx, code)
-		r = reg.Name
+		if r, ok = n.shared.region(code); !ok {
+			reg, _ := n.s.orgs.Region(ctx, code)
+			r = reg.Name
+			n.shared.putRegions(map[string]string{code: r})
+		}
 		n.regions[code] = r
 	}
 	return r
@@ -208,27 +216,47 @@ func (n *names) region(ctx context.Context, code string) string {
 // A failed lookup is returned: a page without its names would pass a
 // storage failure off as nameless data.
 func (n *names) prefetch(ctx context.Context, bodyIDs []int64, regionCodes []string) error {
-	bodyIDs = slices.DeleteFunc(slices.Clone(bodyIDs), func(id int64) bool { _, ok := n.bodies[id]; return ok })
+	bodyIDs = slices.DeleteFunc(slices.Clone(bodyIDs), func(id int64) bool {
+		_, ok := n.bodies[id]
+		if !ok {
+			var b org.Body
+			if b, ok = n.shared.body(id); ok {
+				n.bodies[id] = b
+			}
+		}
+		return ok
+	})
 	slices.Sort(bodyIDs)
 	if bodyIDs = slices.Compact(bodyIDs); len(bodyIDs) > 0 {
-		bs, err := n.s.orgs.BodiesByID(ctx, bodyIDs)
+		bs, err := n.s.orgs.BodiesByID(ctx, padShape(bodyIDs))
 		if err != nil {
 			return db.Check(err)
 		}
 		for _, id := range bodyIDs {
 			n.bodies[id] = bs[id] // unknown ids stay unknown, not asked again
 		}
+		n.shared.putBodies(bs)
 	}
-	regionCodes = slices.DeleteFunc(slices.Clone(regionCodes), func(c string) bool { _, ok := n.regions[c]; return ok })
+	regionCodes = slices.DeleteFunc(slices.Clone(regionCodes), func(c string) bool {
+		_, ok := n.regions[c]
+		if !ok {
+			var r string
+			if r, ok = n.shared.region(c); ok {
+				n.regions[c] = r
+			}
+		}
+		return ok
+	})
 	slices.Sort(regionCodes)
 	if regionCodes = slices.Compact(regionCodes); len(regionCodes) > 0 {
-		rs, err := n.s.orgs.RegionNames(ctx, regionCodes)
+		rs, err := n.s.orgs.RegionNames(ctx, padShape(regionCodes))
 		if err != nil {
 			return db.Check(err)
 		}
 		for _, c := range regionCodes {
 			n.regions[c] = rs[c]
 		}
+		n.shared.putRegions(rs)
 	}
 	return nil
 }
@@ -249,7 +277,7 @@ func (s *Service) loadEntries(ctx context.Context, q queryer, ids []int64, withI
 	if nm == nil {
 		nm = s.names()
 	}
-	query, args := db.InList(entrySelect+` WHERE e.id IN `, ids)
+	query, args := db.InList(entrySelect+` WHERE e.id IN `, padShape(ids))
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err

@@ -138,12 +138,11 @@ func (s *Service) create(ctx context.Context, p *auth.Principal, ins []EntryInpu
 			}
 			out[i] = e
 		}
-		return nil
+		return s.changedNew(w, out)
 	})
 	if err != nil {
 		return nil, db.Check(err)
 	}
-	s.indexEntries(out)
 	for i := range out {
 		decorate(p, &out[i])
 	}
@@ -292,12 +291,14 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, in En
 				return err
 			}
 		}
-		return w.Run(`UPDATE entries SET updated_at = $1 WHERE id = $2`, now, id)
+		if err := w.Run(`UPDATE entries SET updated_at = $1 WHERE id = $2`, now, id); err != nil {
+			return err
+		}
+		return s.changed(w, id)
 	})
 	if err != nil {
 		return Entry{}, db.Check(err)
 	}
-	s.reindex(ctx, id)
 	return s.Get(ctx, p, id)
 }
 
@@ -316,12 +317,14 @@ func (s *Service) transition(ctx context.Context, p *auth.Principal, id int64, c
 		if err := claim(w, e, conds); err != nil {
 			return err
 		}
-		return step(w, e, dbTime(now))
+		if err := step(w, e, dbTime(now)); err != nil {
+			return err
+		}
+		return s.changed(w, id)
 	})
 	if err != nil {
 		return Entry{}, db.Check(err)
 	}
-	s.reindex(ctx, id)
 	return s.Get(ctx, p, id)
 }
 
@@ -344,11 +347,8 @@ func (s *Service) many(ctx context.Context, p *auth.Principal, ids []int64, step
 				return rowError(i, err)
 			}
 		}
-		return nil
+		return s.changed(w, ids...)
 	})
-	if err == nil {
-		s.reindex(ctx, ids...)
-	}
 	return db.Check(err)
 }
 

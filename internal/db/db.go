@@ -59,7 +59,9 @@ type DB struct {
 // instead of holding it for minutes.
 var (
 	ReadTimeout  = 10 * time.Second
-	WriteTimeout = 30 * time.Second
+	// WriteTimeout is generous: one transaction may load a whole import;
+	// HTTP requests carry their own, shorter deadline.
+	WriteTimeout = 2 * time.Minute
 	// ConnectTimeout bounds opening a connection to PostgreSQL.
 	ConnectTimeout = 5 * time.Second
 )

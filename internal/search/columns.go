@@ -27,8 +27,12 @@ type columns struct {
 	norm    map[string][]float32 // text field → 1/√length by ordinal
 	version uint64               // incremented by every change
 
+	// Orders are computed on first use and then kept in step with small
+	// changes (see touch), so that a write does not cost the next search
+	// a sort of every document; bulk changes drop them.
 	orderMu sync.Mutex
-	orders  map[orderKey]*order // cached for version
+	orders  map[orderKey]*order
+	bulk    bool // set by Index.apply during a bulk change: touch does nothing
 }
 
 type orderKey struct {
@@ -39,9 +43,8 @@ type orderKey struct {
 // order is an order of all ordinals (alive or not): by a sort field,
 // missing values last, or by ID; ties by ID.
 type order struct {
-	version uint64
-	ords    []uint32 // in order
-	rank    []uint32 // position of each ordinal in ords
+	ords []uint32 // in order
+	rank []uint32 // position of each ordinal in ords
 }
 
 // keywordColumn holds the values of a keyword field: an inverted index
@@ -100,8 +103,8 @@ func (k *keywordColumn) clear(o uint32) {
 func (k *keywordColumn) count(base *roaring.Bitmap, all uint64) []uint64 {
 	counts := make([]uint64, len(k.values))
 	// Iterating the documents is cheaper than intersecting bitmaps
-	// unless base holds most documents.
-	if base.GetCardinality() < all/2 {
+	// unless base holds most documents and the field has few values.
+	if base.GetCardinality() < all/2 || len(k.values) > 256 {
 		buf := make([]uint32, 256)
 		for it := base.ManyIterator(); ; {
 			n := it.NextMany(buf)
@@ -194,6 +197,7 @@ func (c *columns) set(id string, v values) {
 	for f, n := range v.Length {
 		c.setLength(o, f, n)
 	}
+	c.touch(o)
 }
 
 func (c *columns) delete(id string) {
@@ -201,7 +205,67 @@ func (c *columns) delete(id string) {
 		c.clear(o)
 		c.alive.Remove(o)
 		c.version++
+		c.touch(o)
 	}
+}
+
+// touch moves ordinal o, new or with changed values, to its place in
+// every computed order: a binary search and a move of the entries in
+// between, instead of a sort of all ordinals on the next search.
+func (c *columns) touch(o uint32) {
+	c.orderMu.Lock()
+	defer c.orderMu.Unlock()
+	if c.bulk {
+		return
+	}
+	for key, ord := range c.orders {
+		keys := c.sort[key.field]
+		if int(o) >= len(ord.ords) { // a new ordinal, for now last
+			ord.ords = append(ord.ords, o)
+			ord.rank = append(ord.rank, uint32(len(ord.ords)-1))
+		}
+		pos := int(ord.rank[o])
+		ord.ords = slices.Delete(ord.ords, pos, pos+1)
+		i, _ := slices.BinarySearchFunc(ord.ords, o, func(a, b uint32) int { return c.compare(keys, key.desc, a, b) })
+		ord.ords = slices.Insert(ord.ords, i, o)
+		for j := min(pos, i); j <= max(pos, i); j++ {
+			ord.rank[ord.ords[j]] = uint32(j)
+		}
+	}
+}
+
+// setBulk starts (true) or ends (false) a bulk change; its end drops the
+// orders, to be recomputed when next needed.
+func (c *columns) setBulk(bulk bool) {
+	c.orderMu.Lock()
+	defer c.orderMu.Unlock()
+	c.bulk = bulk
+	if !bulk {
+		clear(c.orders)
+	}
+}
+
+// compare orders ordinals by keys (nil: by ID), missing values last, ties
+// by ID.
+func (c *columns) compare(keys []string, desc bool, a, b uint32) int {
+	if keys != nil && keys[a] != keys[b] {
+		switch {
+		case keys[a] == "": // missing values last
+			return 1
+		case keys[b] == "":
+			return -1
+		case desc:
+			return strings.Compare(keys[b], keys[a])
+		}
+		return strings.Compare(keys[a], keys[b])
+	}
+	if r := strings.Compare(c.ids[a], c.ids[b]); r != 0 || a == b {
+		return r
+	}
+	if a < b {
+		return -1
+	}
+	return 1
 }
 
 // clear removes the values of ordinal o.
@@ -222,33 +286,20 @@ func (c *columns) setLength(o uint32, field string, n uint16) {
 }
 
 // order returns the order of the ordinals by a sort field ("" = ID),
-// computing it if the columns changed since it was last computed.
+// computing it on first use (touch keeps it up to date).
 func (c *columns) order(field string, desc bool) *order {
 	key := orderKey{field, desc}
 	c.orderMu.Lock()
 	defer c.orderMu.Unlock()
-	if o := c.orders[key]; o != nil && o.version == c.version {
+	if o := c.orders[key]; o != nil {
 		return o
 	}
-	o := &order{version: c.version, ords: make([]uint32, len(c.ids)), rank: make([]uint32, len(c.ids))}
+	o := &order{ords: make([]uint32, len(c.ids)), rank: make([]uint32, len(c.ids))}
 	for i := range o.ords {
 		o.ords[i] = uint32(i)
 	}
 	keys := c.sort[field]
-	slices.SortFunc(o.ords, func(a, b uint32) int {
-		if keys != nil && keys[a] != keys[b] {
-			switch {
-			case keys[a] == "": // missing values last
-				return 1
-			case keys[b] == "":
-				return -1
-			case desc:
-				return strings.Compare(keys[b], keys[a])
-			}
-			return strings.Compare(keys[a], keys[b])
-		}
-		return strings.Compare(c.ids[a], c.ids[b])
-	})
+	slices.SortFunc(o.ords, func(a, b uint32) int { return c.compare(keys, desc, a, b) })
 	for i, ord := range o.ords {
 		o.rank[ord] = uint32(i)
 	}

@@ -20,6 +20,14 @@ import (
 // for every clause it matches, the clause weight (field boost × kind of
 // match) × idf of the clause × 1/√(length of the field); a document
 // whose field equals the whole query gets a bonus that ranks it first.
+//
+// Phrases rank next: the index keeps no positions, but a run of Han text
+// longer than two characters occurs as a phrase where all its overlapping
+// bigrams occur (登记机关: 登记 记机 机关), which scattered words (登记 … 机关)
+// rarely produce. A field having the bigram chain of a query's Han run,
+// or of its Han runs joined (企业 登记 → 企业登记: the words adjacent),
+// scores phraseWeight × field boost, more than any sum of word matches,
+// so that the phrase matches rank above the scattered ones.
 
 // Relative weights of the kinds of match (multiplied by field boosts).
 const (
@@ -28,6 +36,7 @@ const (
 	partsWeight  = 0.5 // alphanumeric parts of codes, prefixes of words
 	pinyinWeight = 0.8
 	exactWeight  = 100 // the whole query equals the whole field
+	phraseWeight = 30  // the field has the query's Han text as a phrase (bigram chain)
 	maxPrefix    = 256 // terms a prefix clause expands to, at most
 )
 
@@ -44,8 +53,9 @@ type clause struct {
 // plan is a parsed user query: every atom must match; an atom matches
 // where any of its clauses does.
 type plan struct {
-	atoms [][]clause
-	exact []clause
+	atoms  [][]clause
+	exact  []clause
+	phrase []clause // bigram chains of Han runs; scored like exact
 }
 
 // plan translates the atoms of a user query into clauses.
@@ -53,6 +63,34 @@ func (ix *Index) plan(atoms []atom, q string) plan {
 	var p plan
 	for _, a := range atoms {
 		p.atoms = append(p.atoms, ix.atomClauses(a))
+	}
+	// Phrases: each Han atom of three or more characters, and all Han
+	// atoms joined when there are several.
+	var runs []string
+	joined := ""
+	for _, a := range atoms {
+		if a.han {
+			runs = append(runs, a.text)
+			joined += a.text
+		}
+	}
+	if len(runs) > 1 {
+		runs = append(runs, joined)
+	}
+	for _, r := range runs {
+		var grams []string
+		for _, t := range bigramQueryAnalyzer.Analyze([]byte(r)) {
+			if g := string(t.Term); !slices.Contains(grams, g) {
+				grams = append(grams, g)
+			}
+		}
+		if len(grams) < 2 {
+			continue // one bigram: every match is the phrase
+		}
+		for _, f := range ix.schema.Text {
+			p.phrase = append(p.phrase, clause{field: wordsField(f.Name), terms: grams, text: f.Name,
+				weight: phraseWeight * ix.text[f.Name].Boost})
+		}
 	}
 	if k := exactKey(q); k != "" {
 		for _, f := range ix.schema.Text {
@@ -127,22 +165,28 @@ func isASCIILetters(s string) bool {
 }
 
 // segMatch holds the bitmaps (of local doc numbers) of a plan in one
-// segment.
+// segment, deleted documents included: segments never change but for
+// their deletions, so a segMatch stays valid for as long as its segment
+// lives, and a query after a write only evaluates the new segments.
 type segMatch struct {
 	clauses [][]*roaring.Bitmap // by atom and clause; nil if none
 	exact   []*roaring.Bitmap
-	all     *roaring.Bitmap // live documents matching every atom
+	phrase  []*roaring.Bitmap
+	all     *roaring.Bitmap // documents matching every atom
 }
 
 // hits evaluates a plan on the current snapshot of g; scores are zero
-// unless scored. The caller holds ix.mu (read).
-func (g *generation) hits(ctx context.Context, p plan, scored bool) ([]hit, error) {
+// unless scored. The matches of segments in prev (from an earlier
+// evaluation of the same plan) are reused; the matches of the current
+// segments are returned for the next time. The caller holds ix.mu (read).
+func (g *generation) hits(ctx context.Context, p plan, scored bool, prev map[uint64]segMatch) ([]hit, map[uint64]segMatch, error) {
 	snap, err := snapshot(g.bi)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer snap.Close()
 	segs := snap.Segments()
+	next := make(map[uint64]segMatch, len(segs))
 
 	matches := make([]segMatch, len(segs))
 	df := make([][]uint64, len(p.atoms)) // documents per clause
@@ -151,11 +195,19 @@ func (g *generation) hits(ctx context.Context, p plan, scored bool) ([]hit, erro
 	}
 	for i, ss := range segs {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if matches[i], err = evalSegment(ss, p, scored); err != nil {
-			return nil, err
+		m, ok := prev[ss.Id()]
+		if !ok {
+			if m, err = evalSegment(ss, p, scored); err != nil {
+				return nil, nil, err
+			}
 		}
+		next[ss.Id()] = m
+		if del := ss.Deleted(); del != nil && !del.IsEmpty() {
+			m.all = roaring.AndNot(m.all, del)
+		}
+		matches[i] = m
 		for a, bms := range matches[i].clauses {
 			for c, bm := range bms {
 				if bm != nil {
@@ -203,6 +255,11 @@ func (g *generation) hits(ctx context.Context, p plan, scored bool) ([]hit, erro
 					addScores(bm, float32(p.exact[c].weight), nil)
 				}
 			}
+			for c, bm := range m.phrase {
+				if bm != nil {
+					addScores(bm, float32(p.phrase[c].weight), nil)
+				}
+			}
 		}
 		m.all.Iterate(func(d uint32) bool {
 			if o := ords[d]; o != noOrd {
@@ -215,10 +272,11 @@ func (g *generation) hits(ctx context.Context, p plan, scored bool) ([]hit, erro
 			return true
 		})
 	}
-	return hits, nil
+	return hits, next, nil
 }
 
-// evalSegment computes the bitmaps of a plan in one segment.
+// evalSegment computes the bitmaps of a plan in one segment, deleted
+// documents included.
 func evalSegment(ss *scorch.SegmentSnapshot, p plan, scored bool) (segMatch, error) {
 	seg := ss.Segment()
 	dicts := make(map[string]segment.TermDictionary)
@@ -298,10 +356,15 @@ func evalSegment(ss *scorch.SegmentSnapshot, p plan, scored bool) (segMatch, err
 	if m.all == nil {
 		m.all = roaring.New()
 	}
-	if del := ss.Deleted(); del != nil {
-		m.all.AndNot(del)
-	}
 	if scored && !m.all.IsEmpty() {
+		m.phrase = make([]*roaring.Bitmap, len(p.phrase))
+		for c, cl := range p.phrase {
+			if bm, err := eval(cl); err != nil {
+				return segMatch{}, err
+			} else if !bm.IsEmpty() {
+				m.phrase[c] = bm
+			}
+		}
 		m.exact = make([]*roaring.Bitmap, len(p.exact))
 		for c, cl := range p.exact {
 			if bm, err := eval(cl); err != nil {

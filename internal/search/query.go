@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -128,25 +127,36 @@ func (ix *Index) check(q Query) error {
 }
 
 // facetCounts counts the documents of base per value of a keyword
-// field, most frequent first (ties by value), at most size values.
+// field, most frequent first (ties by value), at most size values. The
+// size most frequent are selected with a heap: a field like the provider
+// has thousands of values, of which a page shows twenty.
 func facetCounts(cols *columns, base *roaring.Bitmap, field string, size int) []FacetCount {
-	out := []FacetCount{}
 	if base.IsEmpty() {
-		return out
+		return []FacetCount{}
 	}
 	k := cols.keyword[field]
-	for n, c := range k.count(base, cols.alive.GetCardinality()) {
-		if c > 0 {
-			out = append(out, FacetCount{Value: k.values[n], Count: int(c)})
+	var counts []uint64
+	if base == cols.alive || base.GetCardinality() == cols.alive.GetCardinality() {
+		// Everything: the value bitmaps hold live documents only.
+		counts = make([]uint64, len(k.values))
+		for n, bm := range k.docs {
+			counts[n] = bm.GetCardinality()
+		}
+	} else {
+		counts = k.count(base, cols.alive.GetCardinality())
+	}
+	top := topK[FacetCount]{k: size, less: func(a, b FacetCount) bool {
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		return a.Value < b.Value
+	}}
+	for n, c := range counts {
+		if c > 0 && (len(top.heap) < size || int(c) >= top.heap[0].Count) {
+			top.add(FacetCount{Value: k.values[n], Count: int(c)})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Count != out[j].Count {
-			return out[i].Count > out[j].Count
-		}
-		return out[i].Value < out[j].Value
-	})
-	return out[:min(size, len(out))]
+	return append([]FacetCount{}, top.sorted()...)
 }
 
 // page returns the first k ordinals of set in the requested order.
@@ -206,6 +216,7 @@ type textHits struct {
 	version uint64 // of the columns when computed
 	hits    []hit  // scores are zero unless scored
 	set     *roaring.Bitmap
+	segs    map[uint64]segMatch // by segment, for the next evaluation after a change
 }
 
 type cacheKey struct {
@@ -224,8 +235,12 @@ func (ix *Index) textSearch(ctx context.Context, g *generation, atoms []atom, q 
 	if th != nil && th.version == g.cols.version {
 		return th, nil
 	}
-
-	hits, err := g.hits(ctx, ix.plan(atoms, q), scored)
+	// After a change only the segments new since are evaluated.
+	var prev map[uint64]segMatch
+	if th != nil {
+		prev = th.segs
+	}
+	hits, segs, err := g.hits(ctx, ix.plan(atoms, q), scored, prev)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +248,7 @@ func (ix *Index) textSearch(ctx context.Context, g *generation, atoms []atom, q 
 	for i, h := range hits {
 		ords[i] = h.ord
 	}
-	th = &textHits{version: g.cols.version, hits: hits, set: roaring.New()}
+	th = &textHits{version: g.cols.version, hits: hits, set: roaring.New(), segs: segs}
 	th.set.AddMany(ords)
 
 	g.cacheMu.Lock()

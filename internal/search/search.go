@@ -159,12 +159,17 @@ type generation struct {
 
 	cacheMu sync.Mutex
 	cache   map[cacheKey]*textHits
+
+	mark    uint64 // the caller's mark stored with the documents (see SetMark)
+	hasMark bool
 }
 
-// change is an Upsert or Delete made while a Rebuild runs.
+// change is an Upsert, Delete or SetMark made while a Rebuild runs.
 type change struct {
-	docs []prepared
-	ids  []string
+	docs    []prepared
+	ids     []string
+	mark    uint64 // with setMark: the new mark, stored in the same bleve batch
+	setMark bool
 }
 
 // prepared is a Doc converted for bleve and the columns.
@@ -177,7 +182,12 @@ const (
 	currentFile    = "CURRENT"
 	subPrefix      = "idx-"
 	fingerprintKey = "xiangyun.search.fingerprint"
+	markKey        = "xiangyun.search.mark"
+	flushKey       = "xiangyun.search.closed"
 	batchSize      = 1000
+	// bulkChange: changes of more documents drop the sort orders rather
+	// than update them one document at a time.
+	bulkChange = 64
 )
 
 // Open opens the index in dir, creating dir and an empty index if
@@ -205,7 +215,7 @@ func Open(dir string, s Schema) (*Index, error) {
 	}
 	if cur, err := os.ReadFile(filepath.Join(dir, currentFile)); err == nil {
 		sub := strings.TrimSpace(string(cur))
-		bi, err := bleve.OpenUsing(filepath.Join(dir, sub), map[string]any{"bolt_timeout": "10s"})
+		bi, err := bleve.OpenUsing(filepath.Join(dir, sub), map[string]any{"bolt_timeout": "10s", "unsafe_batch": true})
 		switch {
 		case err == nil:
 			fp, err := bi.GetInternal([]byte(fingerprintKey))
@@ -307,7 +317,7 @@ func (ix *Index) create(sub string) (*generation, error) {
 	m.IndexDynamic = false
 	m.StoreDynamic = false
 	m.DocValuesDynamic = false
-	bi, err := bleve.NewUsing(path, m, scorch.Name, scorch.Name, nil)
+	bi, err := bleve.NewUsing(path, m, scorch.Name, scorch.Name, map[string]any{"unsafe_batch": true})
 	if err != nil {
 		return nil, err
 	}
@@ -325,6 +335,14 @@ func (ix *Index) create(sub string) (*generation, error) {
 // its keyword, sort and length fields.
 func (ix *Index) load(bi bleve.Index, sub string) (*generation, error) {
 	g := ix.newGeneration(bi, sub)
+	if m, err := bi.GetInternal([]byte(markKey)); err != nil {
+		return nil, err
+	} else if len(m) > 0 {
+		if g.mark, err = strconv.ParseUint(string(m), 10, 64); err != nil {
+			return nil, fmt.Errorf("search: bad mark %q: %w", m, err)
+		}
+		g.hasMark = true
+	}
 	snap, err := snapshot(bi)
 	if err != nil {
 		return nil, err
@@ -469,7 +487,21 @@ func (ix *Index) removeStale() {
 	}
 }
 
-// Close closes the index. Pending changes are persisted.
+// Durability. Changes are searchable as soon as Upsert or Delete return,
+// but written to disk in the background ("unsafe_batch" in bleve's
+// terms): waiting for the disk on every change made a single-entry write
+// take seconds on a busy machine. A crash loses the changes not yet on
+// disk, and the mark with them: snapshots are persisted in order, so the
+// stored mark never claims documents that are not there, and the caller
+// re-applies what is above it (see UpsertMark). Close waits, for a while,
+// until everything is on disk.
+
+// closeFlush bounds how long Close waits for pending changes to reach the
+// disk.
+const closeFlush = 30 * time.Second
+
+// Close closes the index, after writing pending changes to disk (for at
+// most closeFlush; what is left is lost, with its mark).
 func (ix *Index) Close() error {
 	ix.wmu.Lock()
 	defer ix.wmu.Unlock()
@@ -479,7 +511,28 @@ func (ix *Index) Close() error {
 		return nil
 	}
 	ix.closed = true
+	if ix.dir != "" {
+		_ = flush(ix.cur.bi, closeFlush)
+	}
 	return ix.cur.bi.Close()
+}
+
+// flush waits until the changes made to bi so far are on disk, for at
+// most d.
+func flush(bi bleve.Index, d time.Duration) error {
+	flushed := make(chan error, 1)
+	b := bi.NewBatch()
+	b.SetInternal([]byte(flushKey), []byte(time.Now().UTC().Format(time.RFC3339Nano)))
+	b.SetPersistedCallback(func(err error) { flushed <- err })
+	if err := bi.Batch(b); err != nil {
+		return err
+	}
+	select {
+	case err := <-flushed:
+		return err
+	case <-time.After(d):
+		return errors.New("search: index not written to disk in time")
+	}
 }
 
 // Upsert adds or replaces documents (by ID).
@@ -502,6 +555,42 @@ func (ix *Index) Upsert(docs ...Doc) error {
 	return ix.apply(ix.cur, change{docs: ps})
 }
 
+// UpsertMark is Upsert that also stores mark with the index, in the same
+// bleve batch, so that after a crash the documents and the mark are
+// either both there or both missing. The caller uses the mark to record
+// how far the index has caught up with its source (e.g. a change
+// sequence); see Mark. A mark lower than the stored one is ignored.
+func (ix *Index) UpsertMark(mark uint64, docs ...Doc) error {
+	ps := make([]prepared, len(docs))
+	for i, d := range docs {
+		var err error
+		if ps[i], err = ix.prepare(d); err != nil {
+			return err
+		}
+	}
+	ix.wmu.Lock()
+	defer ix.wmu.Unlock()
+	if ix.closed {
+		return ErrClosed
+	}
+	c := change{docs: ps, mark: mark, setMark: true}
+	if ix.log != nil {
+		*ix.log = append(*ix.log, c)
+	}
+	return ix.apply(ix.cur, c)
+}
+
+// Mark returns the mark stored by UpsertMark or RebuildMark, and false
+// if none was ever stored (a new, recreated or older index).
+func (ix *Index) Mark() (uint64, bool, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.closed {
+		return 0, false, ErrClosed
+	}
+	return ix.cur.mark, ix.cur.hasMark, nil
+}
+
 // Delete removes documents by ID; unknown IDs are ignored.
 func (ix *Index) Delete(ids ...string) error {
 	ix.wmu.Lock()
@@ -519,11 +608,18 @@ func (ix *Index) Delete(ids ...string) error {
 // change first, so that searches never see a document missing in them.
 func (ix *Index) apply(g *generation, c change) error {
 	ix.mu.Lock()
+	bulk := len(c.ids)+len(c.docs) > bulkChange
+	if bulk {
+		g.cols.setBulk(true)
+	}
 	for _, id := range c.ids {
 		g.cols.delete(id)
 	}
 	for _, p := range c.docs {
 		g.cols.set(p.doc.ID(), p.vals)
+	}
+	if bulk {
+		g.cols.setBulk(false)
 	}
 	ix.mu.Unlock()
 
@@ -542,10 +638,24 @@ func (ix *Index) apply(g *generation, c change) error {
 			b.Reset()
 		}
 	}
+	// The mark goes with the last batch of the change: persisted after
+	// (or with) the documents it stands for, never before.
+	setMark := c.setMark && (!g.hasMark || c.mark > g.mark)
+	if setMark {
+		b.SetInternal([]byte(markKey), []byte(strconv.FormatUint(c.mark, 10)))
+	}
 	if b.Size() == 0 {
 		return nil
 	}
-	return g.bi.Batch(b)
+	if err := g.bi.Batch(b); err != nil {
+		return err
+	}
+	if setMark {
+		ix.mu.Lock()
+		g.mark, g.hasMark = c.mark, true
+		ix.mu.Unlock()
+	}
+	return nil
 }
 
 // Fields are indexed only: nothing is stored (but bleve's _id), and
@@ -685,6 +795,17 @@ func (ix *Index) SizeBytes() (int64, error) {
 // rebuild are applied to both. If feed or yield fail, the live index is
 // left as it was. Only one Rebuild may run at a time.
 func (ix *Index) Rebuild(feed func(yield func(Doc) error) error) error {
+	return ix.rebuild(feed, nil)
+}
+
+// RebuildMark is Rebuild that stores mark with the new index (see
+// UpsertMark); marks stored by UpsertMark during the rebuild that are
+// higher win.
+func (ix *Index) RebuildMark(mark uint64, feed func(yield func(Doc) error) error) error {
+	return ix.rebuild(feed, &mark)
+}
+
+func (ix *Index) rebuild(feed func(yield func(Doc) error) error, mark *uint64) error {
 	ix.wmu.Lock()
 	switch {
 	case ix.closed:
@@ -705,6 +826,9 @@ func (ix *Index) Rebuild(feed func(yield func(Doc) error) error) error {
 	if err == nil {
 		err = ix.fill(g, feed)
 	}
+	if err == nil && mark != nil {
+		err = ix.apply(g, change{mark: *mark, setMark: true})
+	}
 
 	ix.wmu.Lock()
 	defer ix.wmu.Unlock()
@@ -720,7 +844,10 @@ func (ix *Index) Rebuild(feed func(yield func(Doc) error) error) error {
 		}
 	}
 	if err == nil && ix.dir != "" {
-		err = writeCurrent(ix.dir, sub)
+		// The new index is complete on disk before it becomes current.
+		if err = flush(g.bi, 10*closeFlush); err == nil {
+			err = writeCurrent(ix.dir, sub)
+		}
 	}
 	if err != nil {
 		if g != nil {

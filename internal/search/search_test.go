@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -650,5 +651,161 @@ func TestAnalysis(t *testing.T) {
 	full, initials := combos(chars, fullSyllable), combos(chars, initial)
 	if !slices.Contains(full, "changchun") || !slices.Contains(initials, "cc") {
 		t.Errorf("长春: %v %v", full, initials)
+	}
+}
+
+// TestPhraseRanksFirst: where the query's words occur as a phrase (登记机关,
+// 企业登记), the document outranks those where they are scattered, even
+// when the scattered words are in the heavier, shorter name field.
+func TestPhraseRanksFirst(t *testing.T) {
+	ix, err := Open("", testSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	long := "本数据包括企业名称、统一社会信用代码、法定代表人、住所、经营范围、成立日期、营业期限、核准日期等内容，按日更新。"
+	var docs []Doc
+	for i, name := range []string{"机关事业单位人员登记信息", "机关团体登记情况", "党政机关车辆登记信息", "机关单位不动产登记信息",
+		"机关事业单位养老保险登记", "企业年度报告登记信息（机关填报）"} {
+		docs = append(docs, Doc{ID: fmt.Sprintf("s%d", i), Text: map[string]string{"name": name, "abstract": long}})
+	}
+	for i, name := range []string{"企业年度报告信息", "市场主体公示信息", "个体工商户信息"} {
+		docs = append(docs, Doc{ID: fmt.Sprintf("p%d", i), Text: map[string]string{"name": name,
+			"abstract": long + "由登记机关依法公示。" + long}})
+	}
+	docs = append(docs,
+		Doc{ID: "adj", Text: map[string]string{"name": "内资企业登记信息", "abstract": long}},
+		Doc{ID: "far", Text: map[string]string{"name": "企业职工失业登记信息", "abstract": long}},
+	)
+	if err := ix.Upsert(docs...); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ix.Search(context.Background(), Query{Q: "登记机关"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != 9 || len(res.IDs) < 3 {
+		t.Fatalf("登记机关: %d hits %v", res.Total, res.IDs)
+	}
+	if top := slices.Sorted(slices.Values(res.IDs[:3])); !slices.Equal(top, []string{"p0", "p1", "p2"}) {
+		t.Errorf("登记机关: the phrase matches are not first: %v", res.IDs)
+	}
+	for _, q := range []string{"企业登记", "企业 登记"} {
+		res, err = ix.Search(context.Background(), Query{Q: q})
+		if err != nil || len(res.IDs) < 2 || res.IDs[0] != "adj" {
+			t.Errorf("%s: the adjacent words are not first: %v %v", q, res.IDs, err)
+		}
+	}
+}
+
+// TestOrdersFollowSmallChanges: the sort orders kept up to date by small
+// changes equal those computed from scratch.
+func TestOrdersFollowSmallChanges(t *testing.T) {
+	ix, err := Open("", testSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	mk := func(i, v int) Doc {
+		return Doc{ID: fmt.Sprintf("d%03d", i), Text: map[string]string{"name": "文档"},
+			Sort: map[string]any{"views": v % 7, "name": fmt.Sprintf("n%02d", v%13)}}
+	}
+	var docs []Doc
+	for i := range 100 {
+		docs = append(docs, mk(i, i))
+	}
+	if err := ix.Upsert(docs...); err != nil { // bulk: no orders yet
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	sorts := []string{"views", "-views", "name", "-name", ""}
+	for _, s := range sorts {
+		ix.Search(ctx, Query{Sort: s, Limit: 5}) // compute the orders
+	}
+	for step := range 60 {
+		switch step % 3 {
+		case 0:
+			err = ix.Upsert(mk(step*7%120, step*5)) // changed or new
+		case 1:
+			err = ix.Delete(fmt.Sprintf("d%03d", step*11%100))
+		default:
+			err = ix.Upsert(mk(step, step+3), mk(step+1, step))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	cols := ix.cur.cols
+	for _, s := range sorts {
+		name, desc := strings.CutPrefix(s, "-")
+		ko := cols.order(name, desc)
+		for i, o := range ko.ords {
+			if ko.rank[o] != uint32(i) {
+				t.Fatalf("order %q: rank of %d is %d, at %d", s, o, ko.rank[o], i)
+			}
+		}
+		kept := slices.Clone(ko.ords)
+		delete(cols.orders, orderKey{name, desc})
+		fresh := cols.order(name, desc)
+		if !slices.Equal(kept, fresh.ords) {
+			t.Errorf("order %q: kept %v, fresh %v", s, kept[:10], fresh.ords[:10])
+		}
+		for i, o := range fresh.ords {
+			if fresh.rank[o] != uint32(i) {
+				t.Fatalf("order %q: bad rank", s)
+			}
+		}
+	}
+}
+
+// TestTextCacheFollowsChanges: a cached text query, asked again after
+// documents were added, changed and deleted (re-evaluating only the new
+// segments), answers as a fresh index with the same documents does.
+func TestTextCacheFollowsChanges(t *testing.T) {
+	ctx := context.Background()
+	ix, err := Open("", testSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	docs := map[string]Doc{}
+	for _, e := range entries {
+		docs[e.id] = e.doc()
+	}
+	upsert := func(ds ...Doc) {
+		for _, d := range ds {
+			docs[d.ID] = d
+		}
+		if err := ix.Upsert(ds...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	upsert(slices.Collect(maps.Values(docs))...)
+	queries := []string{"人口", "保险", "社会保险", "shbx", "登记信息"}
+	for _, q := range queries {
+		ix.Search(ctx, Query{Q: q})
+	}
+	upsert(Doc{ID: "n1", Text: map[string]string{"name": "流动人口居住登记信息", "abstract": "社会保险参保情况"}})
+	d := docs["d01"]
+	d.Text = map[string]string{"name": "吉林省法人基本信息"}
+	upsert(d)
+	if err := ix.Delete("d03"); err != nil {
+		t.Fatal(err)
+	}
+	delete(docs, "d03")
+	fresh, err := Open("", testSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	if err := fresh.Upsert(slices.Collect(maps.Values(docs))...); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range queries {
+		got, err1 := ix.Search(ctx, Query{Q: q})
+		want, err2 := fresh.Search(ctx, Query{Q: q})
+		if err1 != nil || err2 != nil || !slices.Equal(got.IDs, want.IDs) || got.Total != want.Total {
+			t.Errorf("%s: after changes %v (%d), fresh %v (%d) %v %v", q, got.IDs, got.Total, want.IDs, want.Total, err1, err2)
+		}
 	}
 }

@@ -252,6 +252,10 @@ func (s *Server) buildHandler() error {
 				return
 			}
 		}
+		if err := s.Catalog.IndexReady(); err != nil {
+			http.Error(w, "catalog search index not ready", http.StatusServiceUnavailable)
+			return
+		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	s.Authn.OnDone = func(r *http.Request, status int, d time.Duration) {
