@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Vendor the front-end libraries used by the console and the portal.
 #
-# Fetches htmx and Apache ECharts from the npm registry with `npm pack` in a
+# Fetches htmx, Apache ECharts and Stoplight Elements (the API reference
+# viewer of /api/v1/docs, the renderer huma uses by default) from the npm registry with `npm pack` in a
 # temporary folder and copies ONLY their minified dist files into
 # internal/web/static/vendor/, then rewrites VERSIONS.md there.
 # Nothing from npm (node_modules, package.json, tarballs) is left in the repo.
@@ -15,6 +16,7 @@ set -euo pipefail
 
 HTMX_VERSION="${HTMX_VERSION:-2.0.11}"
 ECHARTS_VERSION="${ECHARTS_VERSION:-5.6.0}"
+ELEMENTS_VERSION="${ELEMENTS_VERSION:-9.0.15}"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEST="$ROOT/internal/web/static/vendor"
@@ -25,17 +27,20 @@ TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 
 cd "$TMP"
-npm pack --silent "htmx.org@${HTMX_VERSION}" "echarts@${ECHARTS_VERSION}" >/dev/null
+npm pack --silent "htmx.org@${HTMX_VERSION}" "echarts@${ECHARTS_VERSION}" "@stoplight/elements@${ELEMENTS_VERSION}" >/dev/null
 
-mkdir htmx echarts
+mkdir htmx echarts elements
 tar -xzf htmx.org-*.tgz -C htmx
 tar -xzf echarts-*.tgz -C echarts
+tar -xzf stoplight-elements-*.tgz -C elements
 
 pkgfield() { node -p "require(process.argv[1])[process.argv[2]]" "$1" "$2"; }
 HTMX_RESOLVED="$(pkgfield "$TMP/htmx/package/package.json" version)"
 HTMX_LICENSE="$(pkgfield "$TMP/htmx/package/package.json" license)"
 ECHARTS_RESOLVED="$(pkgfield "$TMP/echarts/package/package.json" version)"
 ECHARTS_LICENSE="$(pkgfield "$TMP/echarts/package/package.json" license)"
+ELEMENTS_RESOLVED="$(pkgfield "$TMP/elements/package/package.json" version)"
+ELEMENTS_LICENSE="$(pkgfield "$TMP/elements/package/package.json" license)"
 
 case "$HTMX_RESOLVED" in 2.0.*) ;; *) echo "vendor-assets: expected htmx 2.0.x, got $HTMX_RESOLVED" >&2; exit 1;; esac
 case "$ECHARTS_RESOLVED" in 5.*) ;; *) echo "vendor-assets: expected echarts 5.x, got $ECHARTS_RESOLVED" >&2; exit 1;; esac
@@ -43,6 +48,10 @@ case "$ECHARTS_RESOLVED" in 5.*) ;; *) echo "vendor-assets: expected echarts 5.x
 mkdir -p "$DEST"
 install -m 0644 "$TMP/htmx/package/dist/htmx.min.js"       "$DEST/htmx.min.js"
 install -m 0644 "$TMP/echarts/package/dist/echarts.min.js" "$DEST/echarts.min.js"
+mkdir -p "$DEST/elements"
+install -m 0644 "$TMP/elements/package/web-components.min.js" "$DEST/elements/web-components.min.js"
+install -m 0644 "$TMP/elements/package/styles.min.css"        "$DEST/elements/styles.min.css"
+install -m 0644 "$TMP/elements/package/web-components.min.js.LICENSE.txt" "$DEST/elements/LICENSE-3RD-PARTY.txt"
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 NOTICE="$(cat "$TMP/echarts/package/NOTICE")"
@@ -58,6 +67,8 @@ All assets are embedded in the binary (no external CDN).
 | --- | --- | --- | --- | --- |
 | \`htmx.min.js\` | \`htmx.org\` (dist/htmx.min.js) | ${HTMX_RESOLVED} | ${HTMX_LICENSE} (Zero-Clause BSD) | \`$(sha "$DEST/htmx.min.js")\` |
 | \`echarts.min.js\` | \`echarts\` (dist/echarts.min.js, full build) | ${ECHARTS_RESOLVED} | ${ECHARTS_LICENSE} | \`$(sha "$DEST/echarts.min.js")\` |
+| \`elements/web-components.min.js\` | \`@stoplight/elements\` (the API reference of /api/v1/docs) | ${ELEMENTS_RESOLVED} | ${ELEMENTS_LICENSE} | \`$(sha "$DEST/elements/web-components.min.js")\` |
+| \`elements/styles.min.css\` | \`@stoplight/elements\` | ${ELEMENTS_RESOLVED} | ${ELEMENTS_LICENSE} | \`$(sha "$DEST/elements/styles.min.css")\` |
 
 ## Refresh
 
@@ -65,7 +76,7 @@ All assets are embedded in the binary (no external CDN).
 # same pinned versions (idempotent)
 scripts/vendor-assets.sh
 # newest htmx 2.0.x and ECharts 5.x, then update the pins at the top of the script
-HTMX_VERSION=2.0 ECHARTS_VERSION=5 scripts/vendor-assets.sh
+HTMX_VERSION=2.0 ECHARTS_VERSION=5 ELEMENTS_VERSION=9 scripts/vendor-assets.sh
 \`\`\`
 
 The script runs \`npm pack htmx.org@<v> echarts@<v>\` in a temporary folder, extracts the tarballs and copies
@@ -75,6 +86,8 @@ The script runs \`npm pack htmx.org@<v> echarts@<v>\` in a temporary folder, ext
 
 - htmx — 0BSD: permission to use, copy, modify and distribute for any purpose, with or without fee; no attribution
   required.
+- Stoplight Elements — Apache License 2.0; the licences of the libraries bundled in
+  \`web-components.min.js\` are in \`elements/LICENSE-3RD-PARTY.txt\`.
 - Apache ECharts — Apache License 2.0 (https://www.apache.org/licenses/LICENSE-2.0). The licence header is kept at the
   top of \`echarts.min.js\`. Its NOTICE file reads:
 
@@ -83,4 +96,4 @@ ${NOTICE}
 \`\`\`
 MD
 
-echo "vendored htmx ${HTMX_RESOLVED} and echarts ${ECHARTS_RESOLVED} into ${DEST#$ROOT/}"
+echo "vendored htmx ${HTMX_RESOLVED}, echarts ${ECHARTS_RESOLVED} and @stoplight/elements ${ELEMENTS_RESOLVED} into ${DEST#$ROOT/}"

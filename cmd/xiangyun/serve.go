@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"time"
 
 	"xiangyun/internal/auth"
 	"xiangyun/internal/demo"
@@ -40,8 +41,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, with
 		if pw == "" {
 			pw = generatePassword()
 		}
-		fmt.Fprintln(stdout, "Loading demo data (first run only; this takes a little while)…")
-		if logins, err = demo.Load(ctx, demo.Services{Orgs: s.Orgs, Auth: s.Auth, Catalog: s.Catalog, Audit: s.Audit, Notify: s.Notify, Quality: s.Quality, Control: s.Control, Ingest: s.Ingest}, pw); err != nil {
+		// The demo reports its steps only when it loads (the first run);
+		// later runs just reset the demo passwords.
+		start := time.Now()
+		progress := func(step string) {
+			fmt.Fprintf(stdout, "demo [%4.1fs] %s\n", time.Since(start).Seconds(), step)
+		}
+		if logins, err = demo.Load(ctx, demo.Services{Orgs: s.Orgs, Auth: s.Auth, Catalog: s.Catalog, Audit: s.Audit, Notify: s.Notify, Quality: s.Quality, Control: s.Control, Ingest: s.Ingest, Progress: progress}, pw); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}

@@ -173,7 +173,8 @@ func New(mux *http.ServeMux, d Deps) *API {
 	cfg := huma.DefaultConfig("Xiangyun 祥云 API", d.Version)
 	cfg.Info.Description = "JSON API of the Xiangyun public-data platform. Sign in with POST /api/v1/session (cookie) or send `Authorization: Bearer <token>`. Errors are RFC 9457 problems with a stable `code` and `message_zh` / `message_en`."
 	cfg.OpenAPIPath = "/api/v1/openapi"
-	cfg.DocsPath = "/api/v1/docs"
+	// The docs page is ours (docs.go): huma's loads its viewer from a CDN.
+	cfg.DocsPath = ""
 	cfg.SchemasPath = "/api/v1/schemas"
 	// Several packages own a type named Entry or Problem; name schemas after
 	// their package so that the OpenAPI document keeps them apart.
@@ -194,6 +195,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.ingestRoutes()
 	a.qualityRoutes()
 	a.notificationRoutes()
+	mux.HandleFunc("GET /api/v1/docs", serveDocs)
 	// Anything else under /api/v1 is a problem too, never a text page.
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, &Problem{Status: http.StatusNotFound, Title: "Not Found", Code: "not_found", Detail: "no such API operation: " + r.Method + " " + r.URL.Path,

@@ -573,7 +573,7 @@ func (b *bench) loadEntries(ctx context.Context, bodies []org.Body) (time.Durati
 	for from := 0; from < n; from += b.o.Batch {
 		ins := make([]catalog.EntryInput, 0, b.o.Batch)
 		for i := from; i < min(from+b.o.Batch, n); i++ {
-			ins = append(ins, catalog.DemoEntry(bodies, b.o.Seed, i))
+			ins = append(ins, demo.Entry(bodies, b.o.Seed, i))
 		}
 		if _, err := b.s.Catalog.CreatePublished(ctx, catalog.System, ins, "基准测试批量导入"); err != nil {
 			return 0, fmt.Errorf("entries %d–%d: %w", from, from+len(ins)-1, err)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"xiangyun/internal/catalog"
+	"xiangyun/internal/demo"
 )
 
 // compare checks, for every fixed query, that the API answers the page the
@@ -229,7 +230,7 @@ func (b *bench) trickle(ctx context.Context) (rows []*trickleRow, writes []time.
 				return
 			case <-t.C:
 			}
-			in := catalog.DemoEntry(b.genBodies, b.o.Seed+1, b.o.Entries+i)
+			in := demo.Entry(b.genBodies, b.o.Seed+1, b.o.Entries+i)
 			t0 := time.Now()
 			if _, err := b.s.Catalog.CreatePublished(wctx, catalog.System, []catalog.EntryInput{in}, "基准测试持续写入"); err != nil {
 				if wctx.Err() == nil {

@@ -47,7 +47,7 @@ func searchSet(t *testing.T, f *fixture) map[string]Entry {
 	out := map[string]Entry{}
 	for _, sp := range specs {
 		in := EntryInput{ProviderID: f.bodies[sp.body].ID, Content: Content{Name: sp.name, Class: sp.class, Abstract: sp.abstract,
-			Grade: sp.grade, ShareType: sp.share, OpenType: sp.open, Cycle: "daily", Items: demoItemList(sp.items, nil)}}
+			Grade: sp.grade, ShareType: sp.share, OpenType: sp.open, Cycle: "daily", Items: testItems(sp.items)}}
 		in.FormatClass, in.FormatType, _ = strings.Cut(sp.format, "/")
 		switch sp.share {
 		case ShareConditional:

@@ -58,7 +58,7 @@ type DB struct {
 // sooner: a store that cannot answer fails the request within seconds (503)
 // instead of holding it for minutes.
 var (
-	ReadTimeout  = 10 * time.Second
+	ReadTimeout = 10 * time.Second
 	// WriteTimeout is generous: one transaction may load a whole import;
 	// HTTP requests carry their own, shorter deadline.
 	WriteTimeout = 2 * time.Minute

@@ -32,6 +32,15 @@ type Services struct {
 	// Quality and Control, when set, get checked batches and scores (quality.go).
 	Quality *quality.Service
 	Control *db.DB
+	// Progress, when set, is told what the first load is doing; it is not
+	// called when the installation is already filled.
+	Progress func(step string)
+}
+
+func (s Services) progress(format string, args ...any) {
+	if s.Progress != nil {
+		s.Progress(fmt.Sprintf(format, args...))
+	}
 }
 
 // Login is one printed demo login.
@@ -100,19 +109,41 @@ type demoUser struct {
 	role                 auth.Role
 }
 
+// users are the fixed demo logins, printed at start; their usernames are
+// stable (tests and the README use them), their names are people's names.
 var users = []demoUser{
-	{"admin", "平台管理员", Bureau, auth.RoleAdmin},
-	{"secofficer", "安全保密管理员", Bureau, auth.RoleSecurityOfficer},
-	{"auditor", "安全审计员", Bureau, auth.RoleAuditor},
-	{"reviewer", "目录审核员", Bureau, auth.RoleReviewer},
-	{"police_cdo", "公安厅首席数据官", "吉林省公安厅", auth.RoleChiefDataOfficer},
-	{"police_spec", "公安厅数据专员", "吉林省公安厅", auth.RoleDataSpecialist},
-	{"market_cdo", "市场监管厅首席数据官", "吉林省市场监督管理厅", auth.RoleChiefDataOfficer},
-	{"market_spec", "市场监管厅数据专员", "吉林省市场监督管理厅", auth.RoleDataSpecialist},
-	{"hrss_cdo", "人社厅首席数据官", "吉林省人力资源和社会保障厅", auth.RoleChiefDataOfficer},
-	{"health_cdo", "卫健委首席数据官", "吉林省卫生健康委员会", auth.RoleChiefDataOfficer},
-	{"cc_cdo", "长春市政数局首席数据官", "长春市政务服务和数字化建设管理局", auth.RoleChiefDataOfficer},
-	{"cc_spec", "长春市政数局数据专员", "长春市政务服务和数字化建设管理局", auth.RoleDataSpecialist},
+	{"admin", "王建国", Bureau, auth.RoleAdmin},
+	{"secofficer", "陈静", Bureau, auth.RoleSecurityOfficer},
+	{"auditor", "赵敏", Bureau, auth.RoleAuditor},
+	{"reviewer", "刘洋", Bureau, auth.RoleReviewer},
+	{"police_cdo", "张伟", "吉林省公安厅", auth.RoleChiefDataOfficer},
+	{"police_spec", "李娜", "吉林省公安厅", auth.RoleDataSpecialist},
+	{"market_cdo", "孙丽华", "吉林省市场监督管理厅", auth.RoleChiefDataOfficer},
+	{"market_spec", "周杰", "吉林省市场监督管理厅", auth.RoleDataSpecialist},
+	{"hrss_cdo", "吴海燕", "吉林省人力资源和社会保障厅", auth.RoleChiefDataOfficer},
+	{"health_cdo", "郑志刚", "吉林省卫生健康委员会", auth.RoleChiefDataOfficer},
+	{"cc_cdo", "马晓东", "长春市政务服务和数字化建设管理局", auth.RoleChiefDataOfficer},
+	{"cc_spec", "胡春雨", "长春市政务服务和数字化建设管理局", auth.RoleDataSpecialist},
+}
+
+// People's names for the staff of the other bodies: surname and given name
+// with their pinyin, for the login. Combined by position, they give
+// distinct names for far more bodies than the demo has.
+var (
+	surnames = [][2]string{{"王", "wang"}, {"李", "li"}, {"张", "zhang"}, {"刘", "liu"}, {"陈", "chen"}, {"杨", "yang"}, {"赵", "zhao"},
+		{"黄", "huang"}, {"周", "zhou"}, {"吴", "wu"}, {"徐", "xu"}, {"孙", "sun"}, {"朱", "zhu"}, {"高", "gao"}, {"林", "lin"},
+		{"何", "he"}, {"郭", "guo"}, {"罗", "luo"}, {"梁", "liang"}, {"宋", "song"}, {"金", "jin"}, {"韩", "han"}, {"崔", "cui"}}
+	givenNames = [][2]string{{"秀英", "xiuying"}, {"桂兰", "guilan"}, {"建华", "jianhua"}, {"国庆", "guoqing"}, {"红梅", "hongmei"},
+		{"志强", "zhiqiang"}, {"丽娟", "lijuan"}, {"文博", "wenbo"}, {"雪梅", "xuemei"}, {"玉兰", "yulan"}, {"宏伟", "hongwei"},
+		{"晓燕", "xiaoyan"}, {"俊杰", "junjie"}, {"淑珍", "shuzhen"}, {"明", "ming"}, {"磊", "lei"}, {"婷", "ting"}, {"鑫", "xin"},
+		{"凤兰", "fenglan"}, {"长春", "changchun"}, {"德胜", "desheng"}, {"春燕", "chunyan"}, {"立新", "lixin"}, {"海涛", "haitao"}}
+)
+
+// person returns the n-th generated person's name and login.
+func person(n int) (name, username string) {
+	s := surnames[n%len(surnames)]
+	g := givenNames[(n/len(surnames)+n*7)%len(givenNames)]
+	return s[0] + g[0], s[1] + "." + g[1]
 }
 
 // Load fills an empty installation, or resets the demo passwords of a filled
@@ -144,6 +175,8 @@ func Load(ctx context.Context, s Services, password string) ([]Login, error) {
 		_, _ = s.Audit.Append(ctx, audit.Entry{Action: "demo.passwords_reset", Actor: "system", Object: fmt.Sprintf("user:%d", existing.ID)})
 		return logins, nil
 	}
+	s.progress("loading demo data (first run only)")
+	s.progress("organisations: regions, provincial departments, cities and utilities")
 	bodies, err := loadOrgs(ctx, s.Orgs)
 	if err != nil {
 		return nil, err
@@ -152,26 +185,85 @@ func Load(ctx context.Context, s Services, password string) ([]Login, error) {
 	for _, b := range bodies {
 		byName[b.Name] = b
 	}
-	for _, u := range users {
-		b := byName[u.body]
-		du, err := s.Auth.CreateUser(ctx, auth.UserInput{Username: u.username, DisplayName: u.name, BodyID: b.ID, Password: password})
-		if err != nil {
-			return nil, fmt.Errorf("user %s: %w", u.username, err)
-		}
-		if err := s.Auth.GrantRole(ctx, 0, du.ID, u.role, b.ID); err != nil {
-			return nil, fmt.Errorf("role for %s: %w", u.username, err)
-		}
+	s.progress("users: %d bodies loaded; creating the demo logins and each body's staff", len(bodies))
+	staff, err := loadUsers(ctx, s.Auth, bodies, byName, password)
+	if err != nil {
+		return nil, err
 	}
-	n, err := loadCatalog(ctx, s, bodies)
+	s.progress("catalog: %d users; drafting, submitting and reviewing the entries of a year", staff.count)
+	n, err := loadCatalog(ctx, s, bodies, staff)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
 	if err := loadQuality(ctx, s); err != nil {
 		return nil, fmt.Errorf("quality: %w", err)
 	}
+	s.progress("done: %d bodies, %d users, %d catalog entries", len(bodies), staff.count, n)
 	_, err = s.Audit.Append(ctx, audit.Entry{Action: "demo.load", Actor: "system",
-		Detail: map[string]string{"bodies": fmt.Sprint(len(bodies)), "users": fmt.Sprint(len(users)), "entries": fmt.Sprint(n)}})
+		Detail: map[string]string{"bodies": fmt.Sprint(len(bodies)), "users": fmt.Sprint(staff.count), "entries": fmt.Sprint(n)}})
 	return logins, err
+}
+
+// staff are the demo users who act on the catalog, by body: its chief data
+// officer (submits, withdraws) and the specialist who drafts, if it has one.
+type staff struct {
+	cdo, spec map[int64]*auth.Principal
+	reviewer  *auth.Principal
+	count     int
+}
+
+// drafter is who drafts a body's entries: its specialist, else its CDO.
+func (st *staff) drafter(body int64) *auth.Principal {
+	if p := st.spec[body]; p != nil {
+		return p
+	}
+	return st.cdo[body]
+}
+
+// loadUsers creates the fixed demo logins and a chief data officer with a
+// person's name for every other body that provides entries.
+func loadUsers(ctx context.Context, a *auth.Service, bodies []org.Body, byName map[string]org.Body, password string) (*staff, error) {
+	st := &staff{cdo: map[int64]*auth.Principal{}, spec: map[int64]*auth.Principal{}}
+	add := func(username, name string, b org.Body, role auth.Role) error {
+		du, err := a.CreateUser(ctx, auth.UserInput{Username: username, DisplayName: name, BodyID: b.ID, Password: password})
+		if err != nil {
+			return fmt.Errorf("user %s: %w", username, err)
+		}
+		if err := a.GrantRole(ctx, 0, du.ID, role, b.ID); err != nil {
+			return fmt.Errorf("role for %s: %w", username, err)
+		}
+		if du, err = a.User(ctx, du.ID); err != nil {
+			return err
+		}
+		p := &auth.Principal{User: du}
+		switch role {
+		case auth.RoleChiefDataOfficer:
+			st.cdo[b.ID] = p
+		case auth.RoleDataSpecialist:
+			st.spec[b.ID] = p
+		case auth.RoleReviewer:
+			st.reviewer = p
+		}
+		st.count++
+		return nil
+	}
+	for _, u := range users {
+		if err := add(u.username, u.name, byName[u.body], u.role); err != nil {
+			return nil, err
+		}
+	}
+	n := 0
+	for _, b := range bodies {
+		if b.Name == Bureau || st.cdo[b.ID] != nil {
+			continue
+		}
+		name, login := person(n)
+		n++
+		if err := add(login, name, b, auth.RoleChiefDataOfficer); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
 }
 
 func loadOrgs(ctx context.Context, o *org.Service) ([]org.Body, error) {

@@ -29,10 +29,10 @@ var (
 		{"220303", "四平市铁东区"}, {"222401", "延吉市"}, {"220502", "通化市东昌区"}}
 )
 
-// person is one generated resident.
-type person struct{ id, name, sex, birth, addr, region string }
+// resident is one generated person.
+type resident struct{ id, name, sex, birth, addr, region string }
 
-func newPerson(r *rand.Rand, n int) person {
+func newResident(r *rand.Rand, n int) resident {
 	c := cities[r.IntN(len(cities))]
 	birth := time.Date(1940+r.IntN(65), time.Month(1+r.IntN(12)), 1+r.IntN(28), 0, 0, 0, 0, time.UTC)
 	seq := 100 + n%900
@@ -45,14 +45,14 @@ func newPerson(r *rand.Rand, n int) person {
 	if seq%2 == 1 {
 		sex = "1" // an odd sequence number is a man (GB 11643)
 	}
-	return person{id: first + string(check), name: string(surnames[r.IntN(len(surnames))]) + given[r.IntN(len(given))], sex: sex,
+	return resident{id: first + string(check), name: string(qualitySurnames[r.IntN(len(qualitySurnames))]) + given[r.IntN(len(given))], sex: sex,
 		birth: birth.Format("2006-01-02"), region: c.code,
 		addr: fmt.Sprintf("吉林省%s%s%d号%d栋%d单元%d室", c.name, streets[r.IntN(len(streets))], 1+r.IntN(2000), 1+r.IntN(30), 1+r.IntN(6), 101+r.IntN(1800))}
 }
 
-// value is a person's value for an item, by its name; "" for items the
+// value is a resident's value for an item, by its name; "" for items the
 // demo does not fill.
-func (p person) value(it catalog.Item) string {
+func (p resident) value(it catalog.Item) string {
 	switch it.Name {
 	case "公民身份号码":
 		return p.id
@@ -95,15 +95,15 @@ func loadRecords(ctx context.Context, s Services) (int, error) {
 	}
 	p := &auth.Principal{User: u}
 	r := rand.New(rand.NewPCG(2026, 11))
-	people := make([]person, 320)
+	people := make([]resident, 320)
 	for i := range people {
-		people[i] = newPerson(r, i)
+		people[i] = newResident(r, i)
 	}
 	header := make([]string, len(e.Items))
 	for i, it := range e.Items {
 		header[i] = it.Name
 	}
-	file := func(rows []person, broken map[int]bool) []byte {
+	file := func(rows []resident, broken map[int]bool) []byte {
 		var b strings.Builder
 		b.WriteString(strings.Join(header, ",") + "\r\n")
 		for i, pp := range rows {

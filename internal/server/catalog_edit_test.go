@@ -149,6 +149,57 @@ func TestConsoleEditConflict(t *testing.T) {
 			if got, _ := s.Catalog.Get(ctx, p, e.ID); got.Name != "我的修改稿" {
 				t.Errorf("after reload and save: %q", got.Name)
 			}
+
+			// A workflow step from the entry page carries the revision the
+			// page showed: submitting content changed since is refused.
+			cdo, err := s.Auth.CreateUser(ctx, auth.UserInput{Username: "cdo", DisplayName: "赵首席", BodyID: police.ID, Password: editPassword})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Auth.GrantRole(ctx, 0, cdo.ID, auth.RoleChiefDataOfficer, police.ID); err != nil {
+				t.Fatal(err)
+			}
+			cjar, _ := cookiejar.New(nil)
+			cc := &http.Client{Jar: cjar, CheckRedirect: c.CheckRedirect}
+			if res, err := cc.Post(ts.URL+"/api/v1/session", "application/json", strings.NewReader(`{"username":"cdo","password":"`+editPassword+`"}`)); err != nil || res.StatusCode != 200 {
+				t.Fatalf("cdo sign in: %v %v", res, err)
+			}
+			entryPage := func() string {
+				res, err := cc.Get(ts.URL + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer res.Body.Close()
+				b, _ := io.ReadAll(res.Body)
+				return string(b)
+			}
+			seen := revField.FindStringSubmatch(entryPage())
+			if seen == nil {
+				t.Fatal("the entry page's submit form carries no revision")
+			}
+			cur, _ := s.Catalog.Get(ctx, p, e.ID)
+			changed := in
+			changed.Name = "提交前又改过的名称"
+			if _, err := s.Catalog.Update(ctx, p, e.ID, changed, "", catalog.IfRev(cur.Rev)); err != nil {
+				t.Fatal(err)
+			}
+			res, err = cc.PostForm(ts.URL+path+"/submit", url.Values{"rev": {seen[1]}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if got, _ := s.Catalog.Get(ctx, p, e.ID); res.StatusCode != http.StatusConflict || got.Status != catalog.StatusDraft {
+				t.Errorf("stale submit: %d, status %s", res.StatusCode, got.Status)
+			}
+			seen = revField.FindStringSubmatch(entryPage())
+			res, err = cc.PostForm(ts.URL+path+"/submit", url.Values{"rev": {seen[1]}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if got, _ := s.Catalog.Get(ctx, p, e.ID); res.StatusCode != http.StatusSeeOther || got.Status != catalog.StatusSubmitted {
+				t.Errorf("submit after reload: %d, status %s", res.StatusCode, got.Status)
+			}
 		})
 	}
 }

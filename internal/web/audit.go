@@ -3,9 +3,11 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"xiangyun/internal/api"
 	"xiangyun/internal/audit"
@@ -123,6 +125,111 @@ var auditActions = map[string][2]string{
 	"catalog.mine": {"查看本单位目录", "own body's entries"}, "catalog.review.queue": {"查看审核队列", "review queue"},
 	"catalog.lists": {"查看三张清单", "lists"}, "catalog.import.form": {"打开导入页面", "import page"}, "catalog.import.template": {"下载导入模板", "import template"},
 	"catalog.stats": {"查看目录统计", "catalog statistics"}, "catalog.index.status": {"查看索引状态", "index status"},
+	// the demo installation
+	"demo.load": {"载入演示数据", "load the demo data"}, "demo.passwords_reset": {"重置演示账号密码", "reset the demo passwords"},
+}
+
+// auditActor names who acted: the platform itself is "system" in the log.
+func auditActor(actor, lang string) string {
+	switch actor {
+	case "system":
+		return pick(lang, "系统", "system")
+	case "":
+		return pick(lang, "匿名", "anonymous")
+	}
+	return actor
+}
+
+// auditObjectKinds name the kinds of object the log refers to as "kind:id".
+var auditObjectKinds = map[string][2]string{
+	"user": {"用户", "user"}, "body": {"机构", "body"}, "region": {"行政区划", "region"}, "entry": {"目录", "entry"},
+	"token": {"API 令牌", "API token"}, "demand": {"数据需求", "demand"}, "responsibility": {"责任事项", "responsibility"},
+	"file": {"文件", "file"}, "import": {"导入", "import"},
+}
+
+// auditObject names an object of the log ("user:3" → "用户 3").
+func auditObject(obj, lang string) string {
+	kind, id, ok := strings.Cut(obj, ":")
+	n, known := auditObjectKinds[kind]
+	if !ok || !known {
+		return obj
+	}
+	return pick(lang, n[0], n[1]) + " " + id
+}
+
+// auditDetailKeys name the detail fields the log records.
+var auditDetailKeys = map[string][2]string{
+	"bodies": {"机构数", "bodies"}, "users": {"用户数", "users"}, "entries": {"目录数", "entries"}, "format": {"格式", "format"},
+	"reason": {"原因", "reason"}, "role": {"角色", "role"}, "username": {"用户名", "username"}, "name": {"名称", "name"},
+	"ok": {"校验通过", "verified"}, "size": {"记录数", "records"}, "count": {"数量", "count"}, "rows": {"行数", "rows"},
+	"error": {"错误", "error"}, "code": {"代码", "code"}, "status": {"状态", "status"}, "version": {"版本", "version"},
+	"note": {"说明", "note"}, "enabled": {"启用", "enabled"}, "body": {"机构", "body"}, "id": {"编号", "id"},
+	"method": {"请求方法", "method"}, "path": {"地址", "path"}, "ip": {"IP", "IP"}, "repeats": {"重复次数", "repeats"},
+	"credit_code": {"统一社会信用代码", "credit code"}, "kind": {"类型", "kind"}, "sector": {"行业", "sector"},
+	"region_code": {"行政区划", "region"}, "display_name": {"姓名", "name"}, "file": {"文件", "file"}, "dry_run": {"仅校验", "dry run"},
+	"catalog": {"目录", "catalog"}, "submitted": {"已提交", "submitted"}, "first_id": {"首个编号", "first id"},
+	"entry_id": {"目录编号", "entry id"}, "entry": {"目录", "entry"}, "disabled": {"停用", "disabled"}, "cancelled": {"取消", "cancelled"},
+}
+
+// httpStatusZH names the HTTP answers the log records as a status.
+var httpStatusZH = map[string]string{
+	"OK": "成功", "Created": "已创建", "No Content": "成功", "Found": "已跳转", "See Other": "已跳转", "Bad Request": "请求有误",
+	"Unauthorized": "未登录", "Forbidden": "无权访问", "Not Found": "不存在", "Conflict": "冲突", "Precondition Failed": "版本已变化",
+	"Request Entity Too Large": "内容过大", "Unprocessable Entity": "数据有误", "Too Many Requests": "请求过多",
+	"Internal Server Error": "服务器错误", "Service Unavailable": "服务暂不可用",
+}
+
+// auditDetail writes a record's details as "名称=值" in lang, the keys
+// sorted; values stay as recorded, except true/false.
+func auditDetail(d map[string]string, lang string) string {
+	keys := make([]string, 0, len(d))
+	for k := range d {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(pick(lang, "；", "; "))
+		}
+		label := k
+		if n, ok := auditDetailKeys[k]; ok {
+			label = pick(lang, n[0], n[1])
+		}
+		v := d[k]
+		switch v {
+		case "true":
+			v = pick(lang, "是", "yes")
+		case "false":
+			v = pick(lang, "否", "no")
+		default:
+			if zh, ok := httpStatusZH[v]; ok && lang != "en" {
+				v = zh
+			}
+		}
+		b.WriteString(label + pick(lang, "：", ": ") + v)
+	}
+	return b.String()
+}
+
+// bilingual picks the half of a stored "中文 / English" text in the page's
+// language (the catalog writes some notes so, e.g. "由第 2 版替代 / superseded
+// by version 2"); other text is returned as it is.
+func bilingual(s, lang string) string {
+	zh, en, ok := strings.Cut(s, " / ")
+	if !ok || strings.Contains(en, " / ") || !hasHan(zh) || hasHan(en) {
+		return s
+	}
+	return pick(lang, zh, en)
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // auditAction names a recorded action in lang: "" when it has no name, so

@@ -96,7 +96,41 @@ func (v vocab) Status(code string) string  { return v.label(catalog.Statuses, co
 func (v vocab) Grade(code string) string   { return v.label(v.grades, code) }
 func (v vocab) Scope(code string) string   { return v.label(catalog.Scopes, code) }
 func (v vocab) Mask(code string) string    { return v.label(catalog.MaskRules, code) }
-func (v vocab) Format(code string) string  { return v.label(catalog.FormatClasses(), code) }
+
+// maskHowZH says in Chinese what each masking rule does; the English labels
+// of catalog.MaskRules already say it.
+var maskHowZH = map[string]string{
+	"none": "不脱敏，按原值提供", "name": "保留姓氏（第一个字），其余用 * 遮盖，如 张**",
+	"id_card": "保留第 1 位和最后 2 位，中间用 * 遮盖", "mobile": "保留前 3 位和后 4 位，如 138****5678",
+	"landline": "保留前 4 位和后 2 位", "address": "遮盖最后 8 个字", "email": "保留第一个字符和 @ 之后的域名",
+	"bank_card": "保留前 4 位和后 4 位", "plate": "保留省份简称和最后 1 位，遮盖中间", "ipv4": "保留第一段，如 10.*.*.*",
+	"redact": "全部用 * 遮盖", "hash": "以不可逆的摘要值代替原值，可比对、不可还原",
+}
+
+// MaskHow explains a masking rule in the page's language.
+func (v vocab) MaskHow(code string) string {
+	if v.lang != "en" {
+		return maskHowZH[code]
+	}
+	if t, ok := catalog.Lookup(catalog.MaskRules, code); ok {
+		return t.EN
+	}
+	return ""
+}
+
+// MaskRule is a masking rule with its explanation, for the rules table.
+type MaskRule struct{ Code, Label, How string }
+
+// MaskRules lists the masking rules with what each one does.
+func (v vocab) MaskRules() []MaskRule {
+	var out []MaskRule
+	for _, t := range catalog.MaskRules {
+		out = append(out, MaskRule{Code: t.Code, Label: t.Label(v.lang), How: v.MaskHow(t.Code)})
+	}
+	return out
+}
+
+func (v vocab) Format(code string) string { return v.label(catalog.FormatClasses(), code) }
 
 // DataType is "C 字符型".
 func (v vocab) DataType(code string) string {
@@ -252,3 +286,35 @@ func htmxTarget(r *http.Request, id string) bool {
 func entryPath(id int64) string { return "/catalog/" + strconv.FormatInt(id, 10) }
 
 func entryObject(id int64) string { return "entry:" + strconv.FormatInt(id, 10) }
+
+// classGroup is a 类 of the classification with its 项, for the picker.
+type classGroup struct {
+	Label string
+	Items []classNode
+}
+
+// classNode is one choice of the picker: the code it writes ("1/01/"),
+// what it reads as, and the words a search matches.
+type classNode struct {
+	Code, Label, Words string
+}
+
+// ClassTree is the classification tree (信息资源分类) as the entry editor's
+// picker shows it: 基础 and 主题 with their fixed 项; 部门 with the
+// department's own two-digit 项, which the user completes.
+func (v vocab) ClassTree() []classGroup {
+	var out []classGroup
+	for _, a := range catalog.Attributes {
+		g := classGroup{Label: a.Digit + " " + a.Label(v.lang)}
+		for _, it := range a.Items {
+			words := strings.Join(append([]string{it.ZH, it.EN, a.ZH, a.EN}, it.Alt...), " ")
+			g.Items = append(g.Items, classNode{Code: a.Digit + "/" + it.Code + "/", Label: it.Label(v.lang), Words: words})
+		}
+		if len(a.Items) == 0 {
+			g.Items = append(g.Items, classNode{Code: a.Digit + "/", Label: pick(v.lang, "本部门自定的项（两位数字）", "the department's own item (two digits)"),
+				Words: strings.Join(append([]string{a.ZH, a.EN}, a.Alt...), " ")})
+		}
+		out = append(out, g)
+	}
+	return out
+}

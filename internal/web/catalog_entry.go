@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -94,16 +95,24 @@ func catalogNav(r *http.Request) string {
 // entryAction runs one workflow step from the entry page: on success it
 // goes back to the entry with done, otherwise it shows the entry with the
 // error next to the comment or reason field.
-func (c *Console) entryAction(w http.ResponseWriter, r *http.Request, field, doneZH, doneEN string, step func(p *auth.Principal, id int64, text string) (catalog.Entry, error)) {
+//
+// The page's form carries the revision it showed (rev): a step taken on a
+// page someone else's change has since made stale is refused, so a reviewer
+// never publishes content they did not see.
+func (c *Console) entryAction(w http.ResponseWriter, r *http.Request, field, doneZH, doneEN string, step func(ctx context.Context, p *auth.Principal, id int64, text string, cond ...catalog.Cond) (catalog.Entry, error)) {
 	id := pathID(r, "id")
 	f := newForm(r)
+	var cond []catalog.Cond
+	if rev, err := strconv.ParseInt(f.V("rev"), 10, 64); err == nil {
+		cond = append(cond, catalog.IfRev(rev))
+	}
 	text := strings.TrimSpace(f.V(field))
 	kv := []string{}
 	if text != "" {
 		kv = append(kv, field, text)
 	}
 	httpx.Note(r.Context(), entryObject(id), kv...)
-	e, err := step(auth.FromContext(r.Context()), id, text)
+	e, err := step(r.Context(), auth.FromContext(r.Context()), id, text, cond...)
 	if err != nil {
 		if _, ok := errs.As(err); !ok || errs.KindOf(err) == errs.KindNotFound {
 			c.fail(w, r, err)
@@ -123,33 +132,23 @@ func (c *Console) entryAction(w http.ResponseWriter, r *http.Request, field, don
 }
 
 func (c *Console) catalogSubmit(w http.ResponseWriter, r *http.Request) {
-	c.entryAction(w, r, "comment", "已提交审核", "Submitted for review", func(p *auth.Principal, id int64, s string) (catalog.Entry, error) {
-		return c.Catalog.Submit(r.Context(), p, id, s)
-	})
+	c.entryAction(w, r, "comment", "已提交审核", "Submitted for review", c.Catalog.Submit)
 }
 
 func (c *Console) catalogPublish(w http.ResponseWriter, r *http.Request) {
-	c.entryAction(w, r, "comment", "已审核通过并发布", "Approved and published", func(p *auth.Principal, id int64, s string) (catalog.Entry, error) {
-		return c.Catalog.Publish(r.Context(), p, id, s)
-	})
+	c.entryAction(w, r, "comment", "已审核通过并发布", "Approved and published", c.Catalog.Publish)
 }
 
 func (c *Console) catalogReturn(w http.ResponseWriter, r *http.Request) {
-	c.entryAction(w, r, "comment", "已退回提供方修改", "Returned to the provider", func(p *auth.Principal, id int64, s string) (catalog.Entry, error) {
-		return c.Catalog.Return(r.Context(), p, id, s)
-	})
+	c.entryAction(w, r, "comment", "已退回提供方修改", "Returned to the provider", c.Catalog.Return)
 }
 
 func (c *Console) catalogWithdraw(w http.ResponseWriter, r *http.Request) {
-	c.entryAction(w, r, "reason", "已撤销该目录", "The entry is withdrawn", func(p *auth.Principal, id int64, s string) (catalog.Entry, error) {
-		return c.Catalog.Withdraw(r.Context(), p, id, s)
-	})
+	c.entryAction(w, r, "reason", "已撤销该目录", "The entry is withdrawn", c.Catalog.Withdraw)
 }
 
 func (c *Console) catalogDeprecate(w http.ResponseWriter, r *http.Request) {
-	c.entryAction(w, r, "reason", "已废止该目录", "The entry is deprecated", func(p *auth.Principal, id int64, s string) (catalog.Entry, error) {
-		return c.Catalog.Deprecate(r.Context(), p, id, s)
-	})
+	c.entryAction(w, r, "reason", "已废止该目录", "The entry is deprecated", c.Catalog.Deprecate)
 }
 
 // statusOf is the HTTP status of a refused request.
@@ -168,6 +167,9 @@ func statusOf(err error) int {
 // diffRow is one line of the diff table.
 type diffRow struct {
 	Label, Old, New string
+	// OldSegs and NewSegs mark the words that changed when a field was
+	// edited (both sides present); empty for an added or removed value.
+	OldSegs, NewSegs []seg
 }
 
 type diffData struct {
@@ -215,6 +217,9 @@ func (c *Console) catalogDiff(w http.ResponseWriter, r *http.Request) {
 		}
 		if ch.Item != nil && ch.New != "" {
 			row.New = v.describeItem(ch.Item)
+		}
+		if row.Old != "" && row.New != "" {
+			row.OldSegs, row.NewSegs = wordDiff(row.Old, row.New)
 		}
 		d.Rows = append(d.Rows, row)
 	}

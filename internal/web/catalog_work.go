@@ -4,10 +4,13 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"xiangyun/internal/auth"
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/org"
+	"xiangyun/internal/workday"
 )
 
 // attention is an entry of the caller's body that needs action: returned
@@ -175,7 +178,22 @@ type catalogHomeData struct {
 	QueueTotal          int
 	Mine, Returned      int
 	Tasks               []catalog.Entry
+	// A chief data officer's part: the body's entries waiting for review,
+	// and its open duties of the responsibility list, overdue first.
+	Submitter bool
+	Submitted []waitingEntry
+	Duties    []catalog.Responsibility
+	Overdue   int
 }
+
+// waitingEntry is an entry of one's own body waiting for review.
+type waitingEntry struct {
+	E    catalog.Entry
+	Days int // working days since it was submitted
+}
+
+// dutyDays is how far ahead the home page lists open duties.
+const dutyDays = 30
 
 // homeTasks is how many tasks the home page lists.
 const homeTasks = 8
@@ -216,6 +234,36 @@ func (c *Console) catalogHome(r *http.Request) any {
 			d.Returned = len(returned)
 			d.Tasks = append(returned, drafts...)
 			d.Tasks = d.Tasks[:min(len(d.Tasks), homeTasks)]
+			if p.Has(auth.PermCatalogSubmit) {
+				d.Submitter = true
+				now := time.Now()
+				for _, e := range all.Items {
+					if e.Status == catalog.StatusSubmitted || e.RevisionStatus == catalog.StatusSubmitted {
+						d.Submitted = append(d.Submitted, waitingEntry{E: e, Days: workday.WorkdaysBetween(e.UpdatedAt, now)})
+					}
+				}
+				slices.SortStableFunc(d.Submitted, func(a, b waitingEntry) int { return b.Days - a.Days })
+				d.Submitted = d.Submitted[:min(len(d.Submitted), homeTasks)]
+			}
+		}
+		if d.Submitter {
+			horizon := time.Now().In(workday.Location()).AddDate(0, 0, dutyDays).Format("2006-01-02")
+			for _, b := range p.BodiesWith(auth.PermCatalogSubmit) {
+				rs, _, err := c.Catalog.Responsibilities(ctx, catalog.ListFilter{BodyID: b, Status: catalog.RespPending})
+				if err != nil {
+					c.Log.Error("catalog home: responsibilities", "err", err)
+					break
+				}
+				for _, r := range rs {
+					if r.Overdue {
+						d.Overdue++
+					}
+					if r.Overdue || (r.Due != "" && r.Due <= horizon) {
+						d.Duties = append(d.Duties, r)
+					}
+				}
+			}
+			slices.SortStableFunc(d.Duties, func(a, b catalog.Responsibility) int { return strings.Compare(a.Due, b.Due) })
 		}
 	}
 	return d

@@ -8,6 +8,7 @@ import (
 
 	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
+	"xiangyun/internal/catalog"
 	"xiangyun/internal/org"
 )
 
@@ -16,9 +17,10 @@ type homeData struct {
 	ByKind        []chartItem
 	ByRegion      []chartItem
 	AuditSize     int64
-	Audit         *homeAudit // the auditor's section
-	Catalog       any        // the catalog section, when the viewer may read the catalog
-	Quality       any        // the provider's overdue entries and open incidents (partials_quality.html)
+	Audit         *homeAudit     // the auditor's section
+	Catalog       any            // the catalog section, when the viewer may read the catalog
+	Quality       any            // the provider's overdue entries and open incidents (partials_quality.html)
+	Platform      *catalog.Stats // the administrator's platform figures
 }
 
 // homeAudit is the auditor's part of the home page: what went wrong in the
@@ -105,6 +107,13 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request) {
 	if p.Has(auth.PermQualityManage) {
 		if q := c.qualityHome(r); q != nil {
 			d.Quality = q
+		}
+	}
+	if p.Has(auth.PermSettings) && p.Has(auth.PermCatalogRead) {
+		if st, err := c.Catalog.Stats(ctx); err == nil {
+			d.Platform = &st
+		} else {
+			c.Log.Error("home: catalog figures", "err", err)
 		}
 	}
 	pg.Data = d

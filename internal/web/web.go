@@ -181,6 +181,10 @@ var funcs = template.FuncMap{
 	"sub":         func(a, b int) int { return a - b },
 	"itoa":        func(v int64) string { return strconv.FormatInt(v, 10) },
 	"auditAction": auditAction,
+	"auditActor":  auditActor,
+	"auditObject": auditObject,
+	"auditDetail": auditDetail,
+	"bi":          bilingual,
 	"roleName": func(r auth.Role, lang string) string {
 		return r.Name(lang)
 	},

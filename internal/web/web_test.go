@@ -57,3 +57,25 @@ func TestAuditAction(t *testing.T) {
 		t.Errorf("unknown: %q", got)
 	}
 }
+
+// TestAuditWords checks that the audit log reads in Chinese: the platform
+// as 系统, objects and details named, the demo's actions labelled.
+func TestAuditWords(t *testing.T) {
+	for _, c := range []struct{ got, want string }{
+		{auditActor("system", "zh"), "系统"},
+		{auditObject("user:3", "zh"), "用户 3"},
+		{auditObject("entry:12", "en"), "entry 12"},
+		{auditObject("odd", "zh"), "odd"},
+		{auditAction("demo.load", "zh"), "载入演示数据"},
+		{auditDetail(map[string]string{"users": "80", "bodies": "74", "ok": "true"}, "zh"), "机构数：74；校验通过：是；用户数：80"},
+		{auditDetail(map[string]string{"status": "See Other"}, "zh"), "状态：已跳转"},
+		{bilingual("由第 2 版替代 / superseded by version 2", "zh"), "由第 2 版替代"},
+		{auditDetail(map[string]string{"status": "See Other"}, "zh"), "状态：已跳转"},
+		{bilingual("由第 2 版替代 / superseded by version 2", "en"), "superseded by version 2"},
+		{bilingual("吉政发〔2019〕4号 / 第25条", "en"), "吉政发〔2019〕4号 / 第25条"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}

@@ -8,6 +8,7 @@
  *   data-copy                  on a non-button element: a "复制/Copy" button is added after it that copies its text.
  *   data-copy="#id"            on a button: copies the value/text of the element with that id;
  *   data-copy="text"           on a button: copies that literal text.
+ *   data-class-picker          around a classification input: a searchable tree of 类/项 that fills it.
  *   data-progress              on a form with a file input: uploads with XMLHttpRequest showing percent in the form's
  *                               .progress-bar, then follows the server's redirect, or swaps the response HTML into
  *                               data-target="#sel" (innerHTML) — by default it replaces the form itself.
@@ -109,9 +110,25 @@
     return option;
   }
 
+  // ECharts (about 1 MB) is loaded only when a page has a chart.
+  var echartsLoading = false;
+  function loadECharts(root) {
+    if (echartsLoading) return;
+    echartsLoading = true;
+    var s = doc.createElement('script');
+    s.src = '/static/vendor/echarts.min.js';
+    s.onload = function () { initCharts(doc); };
+    doc.head.appendChild(s);
+  }
+
   function initCharts(root) {
     var ec = window.echarts;
-    if (!ec) return;
+    if (!ec) {
+      var any = false;
+      each(root || doc, '[data-chart]', function () { any = true; });
+      if (any) loadECharts();
+      return;
+    }
     registerTheme(ec);
     each(root || doc, '[data-chart]', function (el) {
       var parsed = readOption(el);
@@ -392,10 +409,92 @@
     xhr.send(fd);
   });
 
+  // --------------------------------------------------------------- class picker
+  // <div data-class-picker data-for="class"> with a toggle button, a search box and buttons carrying data-code
+  // ("1/01/") and data-words (labels and aliases). Choosing one writes the code into the input and keeps a
+  // 目 (last three digits) already typed there.
+  function initClassPicker(root) {
+    each(root, '[data-class-picker]', function (box) {
+      if (box.__xyPicker) return;
+      box.__xyPicker = true;
+      var input = doc.getElementById(box.getAttribute('data-for'));
+      var toggle = box.querySelector('[data-picker-toggle]');
+      var panel = box.querySelector('[data-picker-panel]');
+      var search = box.querySelector('input[type=search]');
+      var count = box.querySelector('[data-picker-count]');
+      if (!input || !toggle || !panel) return;
+      function open(on) {
+        panel.hidden = !on;
+        toggle.setAttribute('aria-expanded', on ? 'true' : 'false');
+        if (on && search) search.focus();
+      }
+      toggle.addEventListener('click', function () { open(panel.hidden); });
+      panel.addEventListener('keydown', function (e) {
+        if (e.key === 'Escape') { open(false); toggle.focus(); }
+      });
+      if (search) search.addEventListener('input', function () {
+        var q = search.value.trim().toLowerCase();
+        var shown = 0;
+        each(panel, '[data-code]', function (b) {
+          var hit = !q || (b.getAttribute('data-words') || '').toLowerCase().indexOf(q) >= 0 ||
+            b.getAttribute('data-code').indexOf(q) === 0;
+          b.parentNode.hidden = !hit;
+          if (hit) shown++;
+        });
+        each(panel, '[data-picker-group]', function (g) {
+          g.hidden = !g.querySelector('li:not([hidden]) [data-code]');
+        });
+        if (count) count.textContent = String(shown);
+      });
+      panel.addEventListener('click', function (e) {
+        var b = e.target.closest && e.target.closest('[data-code]');
+        if (!b) return;
+        var code = b.getAttribute('data-code');
+        var m = /^\d\/\d{2}\/(\d{3}(\/\d+)?)$/.exec(input.value.trim());
+        input.value = code + (m && code.length === 5 ? m[1] : '');
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+        open(false);
+        input.focus();
+        if (input.setSelectionRange) input.setSelectionRange(input.value.length, input.value.length);
+        announce(b.textContent.replace(/\s+/g, ' ').trim());
+      });
+    });
+  }
+
+  // --------------------------------------------------------------- scroll boxes and folded filters
+  // A table box that scrolls sideways must be reachable by keyboard (WCAG 2.1.1): it gets tabindex and a name.
+  function initScrollBoxes(root) {
+    each(root, '.table-wrap', function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && !box.hasAttribute('tabindex')) {
+        box.setAttribute('tabindex', '0');
+        box.setAttribute('role', 'region');
+        if (!box.hasAttribute('aria-label') && !box.hasAttribute('aria-labelledby')) {
+          var card = box.closest('.card');
+          var h = card && card.querySelector('h2, h3');
+          box.setAttribute('aria-label', (h ? h.textContent.trim() + ' — ' : '') + (EN ? 'table, scrolls sideways' : '表格，可左右滚动'));
+        }
+      }
+    });
+  }
+  // Filters folded above the results on narrow screens start closed there, so the results come first.
+  function initFold(root) {
+    if (!window.matchMedia || !window.matchMedia('(max-width: 1280px)').matches) return;
+    each(root, 'details[data-fold-narrow]', function (d) {
+      if (d.__xyFold) return;
+      d.__xyFold = true;
+      if (!d.querySelector('a.on')) d.open = false;
+    });
+  }
+  window.addEventListener('resize', function () { initScrollBoxes(doc); });
+
   // --------------------------------------------------------------- start and htmx
   function enhance(root) {
     initCharts(root);
     initCopy(root);
+    initClassPicker(root);
+    initFold(root);
+    initScrollBoxes(root);
   }
 
   function start() { enhance(doc); }

@@ -1,10 +1,11 @@
-package catalog
+package demo
 
 import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
 
+	"xiangyun/internal/catalog"
 	"xiangyun/internal/ident"
 	"xiangyun/internal/org"
 )
@@ -111,15 +112,15 @@ var demoPad = []string{"数据来源", "数据更新时间", "记录创建时间
 	"有效期截止日期", "证照状态", "注销日期", "注销原因", "变更事项", "变更前内容", "变更后内容", "变更日期", "数据校验码", "登记机构",
 	"处理状态"}
 
-var demoItems = func() map[string]Item {
-	m := make(map[string]Item, len(demoItemSpecs))
+var demoItems = func() map[string]catalog.Item {
+	m := make(map[string]catalog.Item, len(demoItemSpecs))
 	for _, spec := range demoItemSpecs {
 		f := strings.Split(spec, "|")
 		for len(f) < 6 {
 			f = append(f, "")
 		}
 		n, _ := strconv.Atoi(f[3])
-		it := Item{Name: f[0], EnName: f[1], DataType: f[2], Length: n, Mask: "none", CodeList: f[5]}
+		it := catalog.Item{Name: f[0], EnName: f[1], DataType: f[2], Length: n, Mask: "none", CodeList: f[5]}
 		if f[4] != "" {
 			it.Mask, it.Sensitive = f[4], true
 		}
@@ -332,26 +333,26 @@ func deptByCode(code string) *demoDept {
 			return &demoDepts[i]
 		}
 	}
-	panic("catalog: no demo department " + code)
+	panic("demo: no department " + code)
 }
 
-// DemoEntries returns n realistic entries provided by bodies, the same for
-// the same arguments. The i-th entry is DemoEntry(bodies, seed, i), so a
+// Entries returns n realistic entries provided by bodies, the same for
+// the same arguments. The i-th entry is Entry(bodies, seed, i), so a
 // large set can be generated in chunks.
-func DemoEntries(bodies []org.Body, n int, seed int64) []EntryInput {
-	out := make([]EntryInput, n)
+func Entries(bodies []org.Body, n int, seed int64) []catalog.EntryInput {
+	out := make([]catalog.EntryInput, n)
 	for i := range out {
-		out[i] = DemoEntry(bodies, seed, i)
+		out[i] = Entry(bodies, seed, i)
 	}
 	return out
 }
 
-// DemoEntry returns the i-th demo entry: bodies take turns, each body
+// Entry returns the i-th demo entry: bodies take turns, each body
 // going through the resources of its kind of department, then through
 // variants of them (变更记录, 历史数据 …, and years).
-func DemoEntry(bodies []org.Body, seed int64, i int) EntryInput {
+func Entry(bodies []org.Body, seed int64, i int) catalog.EntryInput {
 	if len(bodies) == 0 {
-		return EntryInput{}
+		return catalog.EntryInput{}
 	}
 	rng := rand.New(rand.NewPCG(uint64(seed), uint64(i)))
 	b := bodies[i%len(bodies)]
@@ -395,33 +396,35 @@ func DemoEntry(bodies []org.Body, seed int64, i int) EntryInput {
 		grade = "L" + strconv.Itoa(min(max(g, 1), 4))
 	}
 
-	in := EntryInput{ProviderID: b.ID, Content: Content{Name: name, Class: class, FormatClass: fc, FormatType: ft, Cycle: t.cycle, Grade: grade}}
+	in := catalog.EntryInput{ProviderID: b.ID, Content: catalog.Content{Name: name, Class: class, FormatClass: fc, FormatType: ft, Cycle: t.cycle, Grade: grade}}
 	in.Items = demoItemList(t.items, rng)
 	in.ShareType, in.OpenType = demoAttributes(grade, rng)
 	switch in.ShareType {
-	case ShareConditional:
+	case catalog.ShareConditional:
 		in.ShareCondition = demoShareConditions[rng.IntN(len(demoShareConditions))]
-	case ShareNone:
+	case catalog.ShareNone:
 		in.ShareCondition = demoShareBases[rng.IntN(len(demoShareBases))]
 		if d.code == "10" {
 			in.ShareCondition = demoTaxBasis
 		}
 	}
-	if in.ShareType != ShareNone {
-		methods := []string{MethodFile}
-		if f, ok := formatOf(fc); ok {
-			methods = f.Methods
+	if in.ShareType != catalog.ShareNone {
+		methods := []string{catalog.MethodFile}
+		for _, f := range catalog.Formats {
+			if f.Code == fc {
+				methods = f.Methods
+			}
 		}
 		in.ShareMethod = methods[rng.IntN(len(methods))]
 		in.ShareChannel = "platform"
-		if in.ShareMethod == MethodFile && rng.IntN(6) == 0 {
+		if in.ShareMethod == catalog.MethodFile && rng.IntN(6) == 0 {
 			in.ShareChannel = []string{"email", "media"}[rng.IntN(2)]
 		}
 	}
 	switch in.OpenType {
-	case OpenConditional:
+	case catalog.OpenConditional:
 		in.OpenCondition = demoOpenConditions[rng.IntN(len(demoOpenConditions))]
-	case OpenNone:
+	case catalog.OpenNone:
 		in.OpenCondition = demoOpenBases[rng.IntN(len(demoOpenBases))]
 	}
 	var itemNames []string
@@ -435,20 +438,20 @@ func DemoEntry(bodies []org.Body, seed int64, i int) EntryInput {
 
 // demoItemList returns the template's items padded to 5–40 items (not
 // padded without rng).
-func demoItemList(spec string, rng *rand.Rand) []Item {
+func demoItemList(spec string, rng *rand.Rand) []catalog.Item {
 	core := strings.Fields(spec)
 	want := len(core)
 	if rng != nil {
 		want = max(5+rng.IntN(36), len(core))
 	}
-	items := make([]Item, 0, want)
+	items := make([]catalog.Item, 0, want)
 	have := map[string]bool{}
 	for j, n := range core {
 		key := strings.HasPrefix(n, "*")
 		n = strings.TrimPrefix(n, "*")
 		it, ok := demoItems[n]
 		if !ok {
-			it = Item{Name: n, DataType: "C", Length: 100, Mask: "none"}
+			it = catalog.Item{Name: n, DataType: "C", Length: 100, Mask: "none"}
 		}
 		it.Key, it.Required = key, key || j < 3
 		items = append(items, it)
@@ -475,17 +478,17 @@ func demoAttributes(grade string, rng *rand.Rand) (share, open string) {
 	r := rng.IntN(100)
 	switch grade {
 	case "L1":
-		share = pick(r, 70, ShareUnconditional, ShareConditional)
-		open = pick3(rng.IntN(100), 50, 70, OpenUnconditional, OpenConditional, OpenNone)
+		share = pick(r, 70, catalog.ShareUnconditional, catalog.ShareConditional)
+		open = pick3(rng.IntN(100), 50, 70, catalog.OpenUnconditional, catalog.OpenConditional, catalog.OpenNone)
 	case "L2":
-		share = pick(r, 40, ShareUnconditional, ShareConditional)
-		open = pick(rng.IntN(100), 40, OpenConditional, OpenNone)
+		share = pick(r, 40, catalog.ShareUnconditional, catalog.ShareConditional)
+		open = pick(rng.IntN(100), 40, catalog.OpenConditional, catalog.OpenNone)
 	case "L3":
-		share = pick(r, 85, ShareConditional, ShareNone)
-		open = pick(rng.IntN(100), 20, OpenConditional, OpenNone)
+		share = pick(r, 85, catalog.ShareConditional, catalog.ShareNone)
+		open = pick(rng.IntN(100), 20, catalog.OpenConditional, catalog.OpenNone)
 	default:
-		share = pick(r, 60, ShareConditional, ShareNone)
-		open = OpenNone
+		share = pick(r, 60, catalog.ShareConditional, catalog.ShareNone)
+		open = catalog.OpenNone
 	}
 	return share, open
 }
