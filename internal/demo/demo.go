@@ -27,7 +27,7 @@ type Services struct {
 	Auth    *auth.Service
 	Catalog *catalog.Service
 	Audit   *audit.Log
-	Ingest  *ingest.Service // records of the police entry; nil leaves them out
+	Ingest  *ingest.Service // records of the police identity entry; nil leaves them out
 	Notify  *notify.Service // optional: the demo users' notices of the past year are marked read
 	// Quality and Control, when set, get checked batches and scores (quality.go).
 	Quality *quality.Service
@@ -195,6 +195,7 @@ func Load(ctx context.Context, s Services, password string) ([]Login, error) {
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
+	s.progress("quality: checking a month of generated batches of the 库表/接口 entries")
 	if err := loadQuality(ctx, s); err != nil {
 		return nil, fmt.Errorf("quality: %w", err)
 	}

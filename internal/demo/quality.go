@@ -34,10 +34,10 @@ const demoQualityEntries = 60
 const demoRows = 120
 
 var (
-	qualitySurnames = []rune("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文")
-	givenRune       = []rune("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红娥玲芬建国志强海燕春梅晓东雪梅淑珍凤兰德福")
-	streets         = []string{"人民大街", "解放大路", "自由大路", "东盛大街", "亚泰大街", "西安大路", "重庆路", "同志街", "长白山路", "延安大街"}
-	districts       = []struct{ code, name string }{{"220102", "长春市南关区"}, {"220104", "长春市朝阳区"}, {"220122", "长春市农安县"},
+	recordSurnames = []rune("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文")
+	givenRune      = []rune("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红娥玲芬建国志强海燕春梅晓东雪梅淑珍凤兰德福")
+	streets        = []string{"人民大街", "解放大路", "自由大路", "东盛大街", "亚泰大街", "西安大路", "重庆路", "同志街", "长白山路", "延安大街"}
+	districts      = []struct{ code, name string }{{"220102", "长春市南关区"}, {"220104", "长春市朝阳区"}, {"220122", "长春市农安县"},
 		{"220202", "吉林市昌邑区"}, {"220303", "四平市铁东区"}, {"222401", "延吉市"}, {"220702", "松原市宁江区"}}
 )
 
@@ -84,7 +84,7 @@ func demoValue(rng *rand.Rand, it catalog.Item, row int, bad bool) string {
 		if bad && it.Required {
 			return ""
 		}
-		n := string(qualitySurnames[rng.IntN(len(qualitySurnames))]) + string(givenRune[rng.IntN(len(givenRune))])
+		n := string(recordSurnames[rng.IntN(len(recordSurnames))]) + string(givenRune[rng.IntN(len(givenRune))])
 		if rng.IntN(2) == 0 {
 			n += string(givenRune[rng.IntN(len(givenRune))])
 		}

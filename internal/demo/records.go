@@ -45,7 +45,7 @@ func newResident(r *rand.Rand, n int) resident {
 	if seq%2 == 1 {
 		sex = "1" // an odd sequence number is a man (GB 11643)
 	}
-	return resident{id: first + string(check), name: string(qualitySurnames[r.IntN(len(qualitySurnames))]) + given[r.IntN(len(given))], sex: sex,
+	return resident{id: first + string(check), name: string(recordSurnames[r.IntN(len(recordSurnames))]) + given[r.IntN(len(given))], sex: sex,
 		birth: birth.Format("2006-01-02"), region: c.code,
 		addr: fmt.Sprintf("吉林省%s%s%d号%d栋%d单元%d室", c.name, streets[r.IntN(len(streets))], 1+r.IntN(2000), 1+r.IntN(30), 1+r.IntN(6), 101+r.IntN(1800))}
 }

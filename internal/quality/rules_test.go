@@ -233,7 +233,7 @@ func TestExpressionRefused(t *testing.T) {
 		`repeat(s, 1000000) != ""`,        // unbounded allocation
 		`1..3 == [1,2,3]`,
 		`let x = s + s; let y = x + x; let z = y + y; len(z) > 0`, // doubling strings
-		strings.Repeat("a > 0 && ", 400) + "true", // too many nodes or too long
+		strings.Repeat("a > 0 && ", 400) + "true",                 // too many nodes or too long
 	} {
 		_, err := compileExpr(src, items)
 		e, ok := errs.As(err)

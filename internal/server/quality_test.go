@@ -201,4 +201,14 @@ func TestQualityBrowser(t *testing.T) {
 	if charts < 2 || status != "处理中" {
 		t.Errorf("charts drawn: %d; acknowledged status %q", charts, status)
 	}
+	if dir := os.Getenv("XIANGYUN_SCREENSHOTS"); dir != "" {
+		for name, path := range map[string]string{"quality_body": fmt.Sprintf("/quality/bodies/%d", e.dept.ID), "home": "/"} {
+			if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+path), chromedp.Sleep(500*time.Millisecond)); err != nil {
+				t.Fatal(err)
+			}
+			if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+				_ = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+			}
+		}
+	}
 }

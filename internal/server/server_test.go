@@ -243,9 +243,10 @@ func TestAPI(t *testing.T) {
 
 // routeRoles is who may pass each route's permission check, written by hand
 // from the README's role table (admin: bodies, users, settings, read the
-// catalog and manage its lists; security: roles and unlocking; auditor: the
-// audit log and nothing else; reviewer: review, lists, demands; cdo: own a
-// body's catalog; specialist: draft and edit). It is deliberately not derived
+// catalog and manage its lists, read data quality; security: roles and
+// unlocking; auditor: the audit log and nothing else; reviewer: review,
+// lists, demands, data quality everywhere; cdo: own a body's catalog and its
+// data quality; specialist: draft and edit, its body's data quality). It is deliberately not derived
 // from internal/auth/roles.go: a route given the wrong permission, or a role
 // given a permission it must not have, fails TestRouteMatrix. A new route
 // must be added here by hand. Finer checks (the entry's own body, the
@@ -423,6 +424,34 @@ var routeRoles = []struct{ method, pattern, roles string }{
 	{"GET", "/data/batches/{id}/report", "admin reviewer cdo specialist"},
 	{"GET", "/catalog/index", "admin reviewer"},
 	{"POST", "/catalog/index/rebuild", "admin reviewer"},
+	// Data quality: platform roles read everywhere and body roles their own
+	// body; the provider's CDO and specialist edit rules and handle incidents;
+	// reviewers settle 一数一源.
+	{"GET", "/api/v1/catalog/entries/{id}/quality-rules", "admin reviewer cdo specialist"},
+	{"PUT", "/api/v1/catalog/entries/{id}/quality-rules", "cdo specialist"},
+	{"GET", "/api/v1/catalog/entries/{id}/quality", "admin reviewer cdo specialist"},
+	{"GET", "/api/v1/catalog/entries/{id}/quality/batches/{batch_id}", "admin reviewer cdo specialist"},
+	{"GET", "/api/v1/quality/rule-kinds", "admin reviewer cdo specialist"},
+	{"GET", "/api/v1/quality/scores", "admin reviewer cdo specialist"},
+	{"GET", "/api/v1/quality/overdue", "admin reviewer cdo specialist"},
+	{"GET", "/api/v1/quality/incidents", "admin reviewer cdo specialist"},
+	{"GET", "/api/v1/quality/incidents/{id}", "admin reviewer cdo specialist"},
+	{"POST", "/api/v1/quality/incidents/{id}/acknowledge", "cdo specialist"},
+	{"POST", "/api/v1/quality/incidents/{id}/resolve", "cdo specialist"},
+	{"GET", "/api/v1/quality/one-source", "admin reviewer cdo specialist"},
+	{"PUT", "/api/v1/quality/one-source", "reviewer"},
+	{"GET", "/api/v1/quality/multi-source/pairs", "admin reviewer cdo specialist"},
+	{"GET", "/quality", "admin reviewer cdo specialist"},
+	{"GET", "/quality/bodies/{id}", "admin reviewer cdo specialist"},
+	{"GET", "/quality/entries/{id}", "admin reviewer cdo specialist"},
+	{"POST", "/quality/entries/{id}/rules", "cdo specialist"},
+	{"POST", "/quality/entries/{id}/rules/add", "cdo specialist"},
+	{"GET", "/quality/incidents", "admin reviewer cdo specialist"},
+	{"POST", "/quality/incidents/{id}/acknowledge", "cdo specialist"},
+	{"POST", "/quality/incidents/{id}/resolve", "cdo specialist"},
+	{"GET", "/quality/overdue", "admin reviewer cdo specialist"},
+	{"GET", "/quality/one-source", "admin reviewer cdo specialist"},
+	{"POST", "/quality/one-source", "reviewer"},
 }
 
 // TestRouteMatrix walks every route of the platform with every role and with
@@ -457,7 +486,7 @@ func TestRouteMatrix(t *testing.T) {
 			t.Errorf("route %s (permission %s) is not in the hand-written routeRoles table: add who may use it", k, rt.Perm)
 			continue
 		}
-		path := strings.NewReplacer("{id}", "1", "{$}", "", "{code}", "x", "{version}", "1", "{number}", "1", "{entry_id}", "1").Replace(rt.Pattern)
+		path := strings.NewReplacer("{id}", "1", "{$}", "", "{code}", "x", "{version}", "1", "{number}", "1", "{entry_id}", "1", "{batch_id}", "1").Replace(rt.Pattern)
 		for role, c := range clients {
 			if rt.Pattern == "/logout" || (rt.Pattern == "/api/v1/session" && rt.Method == "DELETE") {
 				if role == "anonymous" {

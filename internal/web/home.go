@@ -19,8 +19,8 @@ type homeData struct {
 	AuditSize     int64
 	Audit         *homeAudit     // the auditor's section
 	Catalog       any            // the catalog section, when the viewer may read the catalog
-	Quality       any            // the provider's overdue entries and open incidents (partials_quality.html)
 	Platform      *catalog.Stats // the administrator's platform figures
+	Quality       any            // the provider's overdue entries and open incidents (partials_quality.html)
 }
 
 // homeAudit is the auditor's part of the home page: what went wrong in the
@@ -104,16 +104,16 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request) {
 	if p.Has(auth.PermCatalogRead) {
 		d.Catalog = c.catalogHome(r)
 	}
-	if p.Has(auth.PermQualityManage) {
-		if q := c.qualityHome(r); q != nil {
-			d.Quality = q
-		}
-	}
 	if p.Has(auth.PermSettings) && p.Has(auth.PermCatalogRead) {
 		if st, err := c.Catalog.Stats(ctx); err == nil {
 			d.Platform = &st
 		} else {
 			c.Log.Error("home: catalog figures", "err", err)
+		}
+	}
+	if p.Has(auth.PermQualityManage) {
+		if q := c.qualityHome(r); q != nil {
+			d.Quality = q
 		}
 	}
 	pg.Data = d
