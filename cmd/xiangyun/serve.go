@@ -47,7 +47,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, with
 		progress := func(step string) {
 			fmt.Fprintf(stdout, "demo [%4.1fs] %s\n", time.Since(start).Seconds(), step)
 		}
-		if logins, err = demo.Load(ctx, demo.Services{Orgs: s.Orgs, Auth: s.Auth, Catalog: s.Catalog, Audit: s.Audit, Notify: s.Notify, Quality: s.Quality, Control: s.Control, Progress: progress}, pw); err != nil {
+		if logins, err = demo.Load(ctx, demo.Services{Orgs: s.Orgs, Auth: s.Auth, Catalog: s.Catalog, Audit: s.Audit, Notify: s.Notify, Quality: s.Quality, Control: s.Control, Ingest: s.Ingest, Progress: progress}, pw); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/httpx"
+	"xiangyun/internal/ingest"
 	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 	"xiangyun/internal/quality"
@@ -38,6 +39,8 @@ type Deps struct {
 	Table        *httpx.Table
 	SecureCookie bool
 	Version      string
+	Ingest       *ingest.Service // records; nil leaves the records routes out
+	SpoolDir     string          // where uploads wait while their batches run
 	// Imports bounds concurrent catalog imports, shared with the console;
 	// catalogio.Imports when nil.
 	Imports *catalogio.Limiter
@@ -189,6 +192,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.auditCheckpointRoutes()
 	a.catalogRoutes()
 	a.catalogIORoutes()
+	a.ingestRoutes()
 	a.qualityRoutes()
 	a.notificationRoutes()
 	mux.HandleFunc("GET /api/v1/docs", serveDocs)

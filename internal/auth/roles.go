@@ -94,19 +94,23 @@ const (
 	// rules and its incidents (the providing body: 谁采集、谁负责).
 	PermQualityRead   Permission = "quality.read"
 	PermQualityManage Permission = "quality.manage"
+
+	PermDataUpload Permission = "data.upload" // upload and push records of one's own body's entries
+	PermDataRead   Permission = "data.read"   // read records and batches (own body's; masked for the platform)
 )
 
 // grants is the role → permission table: least privilege, 三员分立.
 var grants = map[Role][]Permission{
 	RoleAdmin: {PermDashboard, PermOrgRead, PermOrgWrite, PermUserRead, PermUserWrite, PermSettings,
-		PermCatalogRead, PermCatalogLists, PermQualityRead},
+		PermCatalogRead, PermCatalogLists, PermQualityRead, PermDataRead},
 	RoleSecurityOfficer: {PermDashboard, PermOrgRead, PermUserRead, PermRoleGrant},
 	RoleAuditor:         {PermDashboard, PermAuditRead},
 	RoleReviewer: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogReview, PermCatalogLists,
-		PermCatalogDemand, PermQualityRead},
+		PermCatalogDemand, PermQualityRead, PermDataRead},
 	RoleChiefDataOfficer: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogEdit, PermCatalogSubmit,
-		PermCatalogDemand, PermQualityRead, PermQualityManage},
-	RoleDataSpecialist: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogEdit, PermQualityRead, PermQualityManage},
+		PermCatalogDemand, PermQualityRead, PermQualityManage, PermDataUpload, PermDataRead},
+	RoleDataSpecialist: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogEdit, PermQualityRead, PermQualityManage,
+		PermDataUpload, PermDataRead},
 }
 
 // RoleHas reports whether role r carries permission p.

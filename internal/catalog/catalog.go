@@ -183,7 +183,9 @@ type Service struct {
 	rebuild   IndexStatus
 	bg        sync.WaitGroup
 	stop      context.CancelFunc
-	bgCtx     context.Context
+
+	publishHooks []PublishHook
+	bgCtx        context.Context
 }
 
 // System is the platform itself acting from the command line (demo loading,

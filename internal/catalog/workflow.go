@@ -130,6 +130,9 @@ func (s *Service) create(ctx context.Context, p *auth.Principal, ins []EntryInpu
 			if err == nil && publish {
 				err = publishNew(w, p, &e, note, now)
 			}
+			if err == nil && publish {
+				err = s.runPublishHooks(w, 0, e.currentID)
+			}
 			if err != nil {
 				return err
 			}
@@ -481,6 +484,9 @@ func (s *Service) PublishMany(ctx context.Context, p *auth.Principal, ids []int6
 
 func (s *Service) publish(w *db.Tx, p *auth.Principal, e entryRow, note string, now db.Time) error {
 	if err := s.checkReviewer(p, e); err != nil {
+		return err
+	}
+	if err := s.runPublishHooks(w, e.published, e.draft); err != nil {
 		return err
 	}
 	rid, rname := actor(p)

@@ -224,6 +224,9 @@ func loadCatalog(ctx context.Context, s Services, bodies []org.Body, st *staff) 
 	if err := loadLists(ctx, s, bodies, all, st); err != nil {
 		return 0, fmt.Errorf("lists: %w", err)
 	}
+	if _, err := loadRecords(ctx, s); err != nil {
+		return 0, fmt.Errorf("records: %w", err)
+	}
 	return len(all), nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/ident"
+	"xiangyun/internal/ingest"
 	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 	"xiangyun/internal/quality"
@@ -26,6 +27,7 @@ type Services struct {
 	Auth    *auth.Service
 	Catalog *catalog.Service
 	Audit   *audit.Log
+	Ingest  *ingest.Service // records of the police identity entry; nil leaves them out
 	Notify  *notify.Service // optional: the demo users' notices of the past year are marked read
 	// Quality and Control, when set, get checked batches and scores (quality.go).
 	Quality *quality.Service

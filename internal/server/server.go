@@ -28,6 +28,7 @@ import (
 	"xiangyun/internal/catalogio"
 	"xiangyun/internal/db"
 	"xiangyun/internal/httpx"
+	"xiangyun/internal/ingest"
 	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 	"xiangyun/internal/quality"
@@ -93,6 +94,7 @@ type Server struct {
 	Log     *slog.Logger
 	Control *db.DB
 	AuditDB *db.DB
+	DataDB  *db.DB // aggregated records
 	Orgs    *org.Service
 	Auth    *auth.Service
 	Audit   *audit.Log
@@ -100,6 +102,7 @@ type Server struct {
 	Mail    *notify.Sender // nil without SMTP
 	Catalog *catalog.Service
 	Quality *quality.Service
+	Ingest  *ingest.Service
 	Authn   *httpx.Authenticator
 	Routes  *httpx.Table
 	API     *api.API
@@ -132,6 +135,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if s.AuditDB, err = db.Open(ctx, cfg.DB, "audit"); err != nil {
 		return fail(err)
 	}
+	if s.DataDB, err = db.Open(ctx, cfg.DB, "data"); err != nil {
+		return fail(err)
+	}
 	key, err := audit.KeyForLog(ctx, s.AuditDB, cfg.AuditKeyFile, AuditKeyName, cfg.AuditAnchor)
 	if err != nil {
 		return fail(err)
@@ -150,6 +156,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	// Changes committed before a crash whose audit records were not yet
 	// delivered are appended now, before anything else is served.
 	s.Audit.Watch(s.Control)
+	s.Audit.Watch(s.DataDB)
 	if n, err := s.Audit.Drain(ctx, time.Now()); err != nil {
 		return fail(fmt.Errorf("audit: deliver pending records: %w", err))
 	} else if n > 0 {
@@ -187,6 +194,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if s.Quality, err = quality.Open(ctx, s.Control, s.Catalog, quality.Options{Notify: s.Notify}); err != nil {
 		return fail(err)
 	}
+	if s.Ingest, err = ingest.Open(ctx, s.DataDB, s.Catalog, ingest.Options{SpoolDir: filepath.Join(cfg.DataDir, "uploads"), Log: log,
+		Quality: s.Quality, Control: s.Control}); err != nil {
+		return fail(err)
+	}
 	if err := s.buildHandler(); err != nil {
 		return fail(err)
 	}
@@ -211,8 +222,10 @@ func (s *Server) buildHandler() error {
 	if s.Control.Dialect == db.SQLite {
 		s.Imports = catalogio.NewLimiter(1)
 	}
-	s.API = api.New(mux, api.Deps{Imports: s.Imports, Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Quality: s.Quality, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version})
+	s.API = api.New(mux, api.Deps{Imports: s.Imports, Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Quality: s.Quality, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version,
+		Ingest: s.Ingest, SpoolDir: filepath.Join(s.Config.DataDir, "uploads")})
 	console, err := web.New(mux, web.Deps{Imports: s.Imports, Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Quality: s.Quality, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, Log: s.Log,
+		Ingest: s.Ingest, SpoolDir: filepath.Join(s.Config.DataDir, "uploads"),
 		Brand: s.Config.Brand, Login: s.API.Login, Cookie: cookie, Version: Version, Started: time.Now()})
 	if err != nil {
 		return err
@@ -233,7 +246,7 @@ func (s *Server) buildHandler() error {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		for _, d := range []*db.DB{s.Control, s.AuditDB} {
+		for _, d := range s.Stores() {
 			if err := d.R.PingContext(ctx); err != nil {
 				http.Error(w, "database "+d.Name+" not ready", http.StatusServiceUnavailable)
 				return
@@ -318,10 +331,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // Stores lists the installation's logical stores.
-func (s *Server) Stores() []*db.DB { return []*db.DB{s.Control, s.AuditDB} }
+func (s *Server) Stores() []*db.DB { return []*db.DB{s.Control, s.AuditDB, s.DataDB} }
 
 // Close anchors the audit log's head and releases the stores.
 func (s *Server) Close() {
+	if s.Ingest != nil {
+		s.Ingest.Close() // running batches end as failed, nothing published
+	}
 	if s.anchored {
 		if err := s.Audit.AnchorHead(context.Background()); err != nil {
 			s.Log.Error("audit anchor", "err", err)
@@ -330,7 +346,7 @@ func (s *Server) Close() {
 	if s.Catalog != nil {
 		_ = s.Catalog.Close()
 	}
-	for _, d := range []*db.DB{s.Control, s.AuditDB} {
+	for _, d := range []*db.DB{s.Control, s.AuditDB, s.DataDB} {
 		if d != nil {
 			_ = d.Close()
 		}

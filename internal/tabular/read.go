@@ -47,6 +47,10 @@ type Options struct {
 	// Sheet selects an XLSX worksheet by name (case-insensitive). Empty
 	// means the first sheet. Ignored for CSV.
 	Sheet string
+	// RawValues reads XLSX cells as stored instead of as displayed: full
+	// precision numbers, and dates as serial day numbers (the displayed form
+	// of a date can drop the century). Ignored for CSV.
+	RawValues bool
 }
 
 // Row is one non-empty row of a table.

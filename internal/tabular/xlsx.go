@@ -71,7 +71,7 @@ func (r *Reader) openXLSX(data []byte, opts Options) error {
 		_ = f.Close()
 		return errCorrupt(err)
 	}
-	src := &xlsxSource{file: f, rows: rows}
+	src := &xlsxSource{file: f, rows: rows, raw: opts.RawValues}
 	if part, ok := sheetPart(zr, sheet); ok {
 		if rc, err := part.Open(); err == nil {
 			src.formulas = &formulaScanner{rc: rc, dec: xml.NewDecoder(rc)}
@@ -107,6 +107,7 @@ type xlsxSource struct {
 	rows     *excelize.Rows
 	formulas *formulaScanner // nil when the worksheet part was not found
 	row      int
+	raw      bool // cells as stored, not as formatted (Options.RawValues)
 }
 
 func (s *xlsxSource) next() (int, []string, []int, error) {
@@ -119,7 +120,7 @@ func (s *xlsxSource) next() (int, []string, []int, error) {
 		return 0, nil, nil, io.EOF
 	}
 	s.row++
-	cells, err := s.rows.Columns()
+	cells, err := s.rows.Columns(excelize.Options{RawCellValue: s.raw})
 	if err != nil {
 		e := errCorrupt(err)
 		e.Row = s.row

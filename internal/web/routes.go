@@ -42,6 +42,7 @@ func (c *Console) routes() {
 	c.route(http.MethodPost, "/profile/tokens/{id}/revoke", auth.PermSignedIn, "token.revoke", c.tokenRevoke)
 
 	c.catalogRoutes()
+	c.dataRoutes()
 	c.qualityRoutes()
 	c.notificationRoutes()
 }

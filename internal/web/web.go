@@ -24,6 +24,7 @@ import (
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/httpx"
+	"xiangyun/internal/ingest"
 	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 	"xiangyun/internal/quality"
@@ -51,6 +52,9 @@ type Deps struct {
 	// Imports bounds concurrent catalog imports, shared with the API;
 	// catalogio.Imports when nil.
 	Imports *catalogio.Limiter
+	Ingest  *ingest.Service // records pages; nil leaves them out
+	// SpoolDir is where uploaded records files wait while their batches run.
+	SpoolDir string
 }
 
 // Console serves the staff pages.
