@@ -16,13 +16,14 @@ import (
 	"xiangyun/internal/quality"
 )
 
-// Demo data quality. The records themselves belong to ingest; until its demo
-// records exist, this generates realistic rows for the data items of
-// published 库表/接口 entries (ID numbers, credit codes, region codes, dates,
-// names and addresses, a few of them invalid), runs them through the real
-// checker of each entry and records each batch with RecordBatch, as ingest
-// does. The batches are synthetic: their ids start at demoBatchBase so that
-// they never meet ingest's own batch ids. The result is a month of score
+// Demo data quality. The records themselves belong to ingest, whose demo
+// (records.go) loads real batches into the police population entry. For the
+// other published 库表/接口 entries this generates realistic rows for their
+// data items (ID numbers, credit codes, region codes, dates, names and
+// addresses, some invalid), runs them through each entry's real checker and
+// records each batch with RecordBatch, as ingest does, without storing the
+// rows. These batches are synthetic: their ids start at demoBatchBase so
+// that they never meet ingest's own batch ids. The result is a month of score
 // history, open and closed incidents, and an overdue entry or two.
 
 const demoBatchBase = 900_000_000
@@ -192,6 +193,12 @@ func loadQuality(ctx context.Context, s Services) error {
 			return -1
 		}
 		return 1
+	})
+	// Entries that hold real demo records (ingest's demo, records.go) keep
+	// their real batches only.
+	entries = slices.DeleteFunc(entries, func(e catalog.Entry) bool {
+		_, _, real, err := s.Quality.LastBatch(ctx, e.ID)
+		return err == nil && real
 	})
 	rng := rand.New(rand.NewPCG(2026, 7))
 	now := time.Now()

@@ -2,7 +2,9 @@ package quality
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"math"
 	"slices"
 	"strconv"
@@ -261,4 +263,20 @@ func (s *Service) OverdueByBody(ctx context.Context, p *auth.Principal) ([]BodyO
 	}
 	slices.SortStableFunc(out, func(a, b BodyOverdue) int { return b.Count - a.Count })
 	return out, nil
+}
+
+// LastBatch returns the id and time of an entry's latest recorded batch;
+// ok is false when it has none.
+func (s *Service) LastBatch(ctx context.Context, entryID int64) (id int64, at time.Time, ok bool, err error) {
+	ctx, cancel := s.db.Ctx(ctx)
+	defer cancel()
+	var t db.Time
+	err = s.db.R.QueryRowContext(ctx, `SELECT last_batch_id, last_batch_at FROM quality_entries WHERE entry_id = $1`, entryID).Scan(&id, &t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, time.Time{}, false, nil
+	}
+	if err != nil {
+		return 0, time.Time{}, false, db.Check(err)
+	}
+	return id, t.Time, true, nil
 }
