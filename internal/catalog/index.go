@@ -769,22 +769,9 @@ func (s *Service) filteredSQL(ctx context.Context, p *auth.Principal, q SearchQu
 	for {
 		a := append([]any(nil), args...)
 		a = append(a, last)
-		rows, err := s.db.R.QueryContext(ctx, `SELECT e.id FROM entries e JOIN entry_versions v ON v.id = e.current_version_id WHERE `+where+
-			` AND e.id > $`+strconv.Itoa(len(a))+` ORDER BY e.id LIMIT 500`, a...)
+		ids, err := db.Int64s(s.db.R.QueryContext(ctx, `SELECT e.id FROM entries e JOIN entry_versions v ON v.id = e.current_version_id WHERE `+where+
+			` AND e.id > $`+strconv.Itoa(len(a))+` ORDER BY e.id LIMIT 500`, a...))
 		if err != nil {
-			return err
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		if len(ids) == 0 {
@@ -948,22 +935,9 @@ func (s *Service) runRebuild(ctx context.Context, progress func(done, total int)
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			rows, err := s.db.R.QueryContext(ctx, `SELECT id FROM entries WHERE id > $1 ORDER BY id LIMIT 500`, last)
-			if err != nil {
+			ids, err := db.Int64s(s.db.R.QueryContext(ctx, `SELECT id FROM entries WHERE id > $1 ORDER BY id LIMIT 500`, last))
+			if err != nil || len(ids) == 0 {
 				return err
-			}
-			var ids []int64
-			for rows.Next() {
-				var id int64
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
-				ids = append(ids, id)
-			}
-			rows.Close()
-			if len(ids) == 0 {
-				return rows.Err()
 			}
 			es, err := s.loadEntries(ctx, s.db.R, ids, true, nm)
 			if err != nil {

@@ -373,3 +373,21 @@ func CreatePostgresDatabase(ctx context.Context, serverURL, prefix string) (dsn 
 	u.Path = "/" + name
 	return u.String(), drop, nil
 }
+
+// Int64s reads the one integer column of every row of a query (ids, row
+// numbers) and closes the rows: db.Int64s(q.QueryContext(ctx, …)).
+func Int64s(rows *sql.Rows, err error) ([]int64, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

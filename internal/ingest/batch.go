@@ -568,20 +568,10 @@ func (s *Service) applySet(ctx context.Context, j *job, set []quality.SetViolati
 			for start := 0; start < len(v.Rows); start += 500 {
 				chunk := v.Rows[start:min(start+500, len(v.Rows))]
 				q, args := db.InList(`SELECT _row FROM `+name+` WHERE _seq IN `, chunk)
-				rows, err := tx.QueryContext(tx.Ctx, q, args...)
+				nums, err := db.Int64s(tx.QueryContext(tx.Ctx, q, args...))
 				if err != nil {
 					return err
 				}
-				var nums []int64
-				for rows.Next() {
-					var n int64
-					if err := rows.Scan(&n); err != nil {
-						rows.Close()
-						return err
-					}
-					nums = append(nums, n)
-				}
-				rows.Close()
 				q, args = db.InList(`DELETE FROM `+name+` WHERE _seq IN `, chunk)
 				if _, err := tx.ExecContext(tx.Ctx, q, args...); err != nil {
 					return err

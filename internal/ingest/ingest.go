@@ -113,20 +113,10 @@ func (s *Service) Close() {
 // was interrupted, so it is failed and its staging table dropped.
 func (s *Service) recover(ctx context.Context) error {
 	return s.db.Tx(ctx, func(tx *db.Tx) error {
-		rows, err := tx.Query(`SELECT id FROM ingest_batches WHERE status = $1`, StatusRunning)
+		ids, err := db.Int64s(tx.Query(`SELECT id FROM ingest_batches WHERE status = $1`, StatusRunning))
 		if err != nil {
 			return err
 		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
 		for _, id := range ids {
 			if err := tx.Run(`DROP TABLE IF EXISTS ` + stagingName(id)); err != nil {
 				return err
