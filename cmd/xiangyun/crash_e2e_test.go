@@ -49,6 +49,36 @@ func crashCSV(prefix string, n int) []byte {
 	return b.Bytes()
 }
 
+// crashFixture gives the crash tests a province, its police department and
+// a user of it holding role, with an API token and its principal.
+func crashFixture(t *testing.T, s *server.Server, username string, role auth.Role) (org.Body, string, *auth.Principal) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.Orgs.CreateRegion(ctx, org.Region{Code: "220000", Name: "吉林省"}); err != nil {
+		t.Fatal(err)
+	}
+	body, err := s.Orgs.CreateBody(ctx, org.BodyInput{Name: "吉林省公安厅", CreditCode: "11220000MB1726532F", Kind: org.KindAgency, RegionCode: "220000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.Auth.CreateUser(ctx, auth.UserInput{Username: username, DisplayName: "张三", BodyID: body.ID, Password: "Crash-test-password-2026"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Auth.GrantRole(ctx, 0, u.ID, role, body.ID); err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := s.Auth.CreateToken(ctx, u.ID, "crash", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Auth.TokenPrincipal(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body, token, p
+}
+
 // TestCrashKeepsEveryAuditRecord runs the real program, fires concurrent
 // catalog edits and a catalog import at it, kills it with SIGKILL while
 // they run, restarts it, and checks that every change that committed has
@@ -68,28 +98,7 @@ func TestCrashKeepsEveryAuditRecord(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Orgs.CreateRegion(ctx, org.Region{Code: "220000", Name: "吉林省"}); err != nil {
-				t.Fatal(err)
-			}
-			body, err := s.Orgs.CreateBody(ctx, org.BodyInput{Name: "吉林省公安厅", CreditCode: "11220000MB1726532F", Kind: org.KindAgency, RegionCode: "220000"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			u, err := s.Auth.CreateUser(ctx, auth.UserInput{Username: "police_cdo", DisplayName: "张三", BodyID: body.ID, Password: "Crash-test-password-2026"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Auth.GrantRole(ctx, 0, u.ID, auth.RoleChiefDataOfficer, body.ID); err != nil {
-				t.Fatal(err)
-			}
-			token, _, err := s.Auth.CreateToken(ctx, u.ID, "crash", 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := s.Auth.TokenPrincipal(ctx, token)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, token, p := crashFixture(t, s, "police_cdo", auth.RoleChiefDataOfficer)
 			rep, err := catalogio.Import(ctx, s.Catalog, p, bytes.NewReader(crashCSV("待编辑资源", edits)), "drafts.csv", catalogio.Options{})
 			if err != nil || rep.Created != edits {
 				t.Fatalf("drafts: %+v %v", rep, err)

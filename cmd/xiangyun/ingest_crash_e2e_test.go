@@ -22,7 +22,6 @@ import (
 	"xiangyun/internal/db/dbtest"
 	"xiangyun/internal/ident"
 	"xiangyun/internal/ingest"
-	"xiangyun/internal/org"
 	"xiangyun/internal/server"
 )
 
@@ -51,28 +50,7 @@ func TestCrashMidUpload(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Orgs.CreateRegion(ctx, org.Region{Code: "220000", Name: "吉林省"}); err != nil {
-				t.Fatal(err)
-			}
-			body, err := s.Orgs.CreateBody(ctx, org.BodyInput{Name: "吉林省公安厅", CreditCode: "11220000MB1726532F", Kind: org.KindAgency, RegionCode: "220000"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			u, err := s.Auth.CreateUser(ctx, auth.UserInput{Username: "police_spec", DisplayName: "李四", BodyID: body.ID, Password: "Crash-test-password-2026"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Auth.GrantRole(ctx, 0, u.ID, auth.RoleDataSpecialist, body.ID); err != nil {
-				t.Fatal(err)
-			}
-			token, _, err := s.Auth.CreateToken(ctx, u.ID, "crash", 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := s.Auth.TokenPrincipal(ctx, token)
-			if err != nil {
-				t.Fatal(err)
-			}
+			body, token, p := crashFixture(t, s, "police_spec", auth.RoleDataSpecialist)
 			es, err := s.Catalog.CreatePublished(ctx, catalog.System, []catalog.EntryInput{{ProviderID: body.ID, Content: catalog.Content{
 				Name: "吉林省居民身份核验信息", Class: "1/01/001", Abstract: "全省常住人口的公民身份号码和姓名。", FormatClass: "database", FormatType: "oracle",
 				Items:     []catalog.Item{{Name: "公民身份号码", DataType: "C", Length: 18, Key: true}, {Name: "姓名", DataType: "C", Length: 50, Required: true}},
