@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -263,8 +264,16 @@ func PlainUnavailable(w http.ResponseWriter, r *http.Request) {
 
 // auditCtx is the context of writing a finished request's audit record: it
 // outlives the request's cancellation, but not by more than AuditTimeout.
+// A request that ran out of its own time most likely found the database
+// not answering; its record gets a short last try instead of holding the
+// answer back for seconds more (a committed change's record is safe in the
+// outbox either way, and a failure to audit is logged).
 func auditCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), AuditTimeout)
+	d := AuditTimeout
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		d = min(d, 500*time.Millisecond)
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), d)
 }
 
 // Audited returns ctx in which the first write transaction of the request
