@@ -49,6 +49,49 @@ func crashCSV(prefix string, n int) []byte {
 	return b.Bytes()
 }
 
+// startProgram runs the real program (serve) on db and dir, waits until it
+// listens and returns its address and kill9, which kills it with SIGKILL
+// and waits for it to end. A program not killed is stopped when the test
+// ends.
+func startProgram(t *testing.T, dsn, dir string) (base string, kill9 func()) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "serve", "--db", dsn, "--data", dir, "--addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "XIANGYUN_E2E_MAIN=1")
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	t.Cleanup(func() {
+		if !killed {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	urlc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if _, after, ok := strings.Cut(sc.Text(), "listening on "); ok {
+				urlc <- strings.TrimSpace(after)
+			}
+		}
+	}()
+	select {
+	case base = <-urlc:
+	case <-time.After(time.Minute):
+		t.Fatal("the program did not start")
+	}
+	return base, func() {
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		killed = true
+		_ = cmd.Wait()
+	}
+}
+
 // crashFixture gives the crash tests a province, its police department and
 // a user of it holding role, with an API token and its principal.
 func crashFixture(t *testing.T, s *server.Server, username string, role auth.Role) (org.Body, string, *auth.Principal) {
@@ -117,35 +160,7 @@ func TestCrashKeepsEveryAuditRecord(t *testing.T) {
 			s.Close()
 
 			// Start the real program.
-			cmd := exec.Command(os.Args[0], "serve", "--db", cfg.DB, "--data", dir, "--addr", "127.0.0.1:0")
-			cmd.Env = append(os.Environ(), "XIANGYUN_E2E_MAIN=1")
-			stdout, _ := cmd.StdoutPipe()
-			cmd.Stderr = io.Discard
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			killed := false
-			t.Cleanup(func() {
-				if !killed {
-					_ = cmd.Process.Kill()
-					_ = cmd.Wait()
-				}
-			})
-			urlc := make(chan string, 1)
-			go func() {
-				sc := bufio.NewScanner(stdout)
-				for sc.Scan() {
-					if _, after, ok := strings.Cut(sc.Text(), "listening on "); ok {
-						urlc <- strings.TrimSpace(after)
-					}
-				}
-			}()
-			var base string
-			select {
-			case base = <-urlc:
-			case <-time.After(time.Minute):
-				t.Fatal("the program did not start")
-			}
+			base, kill9 := startProgram(t, cfg.DB, dir)
 
 			// Fire the edits and the import together.
 			client := &http.Client{Timeout: 30 * time.Second}
@@ -208,11 +223,7 @@ func TestCrashKeepsEveryAuditRecord(t *testing.T) {
 					t.Fatal("no answers")
 				}
 			}
-			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			killed = true
-			_ = cmd.Wait()
+			kill9()
 			wg.Wait()
 
 			// Restart: pending intents are drained at start-up.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,10 +9,6 @@ import (
 	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"os"
-	"os/exec"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -80,35 +75,7 @@ func TestCrashMidUpload(t *testing.T) {
 			}
 			s.Close()
 
-			cmd := exec.Command(os.Args[0], "serve", "--db", cfg.DB, "--data", dir, "--addr", "127.0.0.1:0")
-			cmd.Env = append(os.Environ(), "XIANGYUN_E2E_MAIN=1")
-			stdout, _ := cmd.StdoutPipe()
-			cmd.Stderr = io.Discard
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			killed := false
-			t.Cleanup(func() {
-				if !killed {
-					_ = cmd.Process.Kill()
-					_ = cmd.Wait()
-				}
-			})
-			urlc := make(chan string, 1)
-			go func() {
-				sc := bufio.NewScanner(stdout)
-				for sc.Scan() {
-					if _, after, ok := strings.Cut(sc.Text(), "listening on "); ok {
-						urlc <- strings.TrimSpace(after)
-					}
-				}
-			}()
-			var base string
-			select {
-			case base = <-urlc:
-			case <-time.After(time.Minute):
-				t.Fatal("the program did not start")
-			}
+			base, kill9 := startProgram(t, cfg.DB, dir)
 			var file bytes.Buffer
 			mw := multipart.NewWriter(&file)
 			_ = mw.WriteField("mode", "replace")
@@ -149,11 +116,7 @@ func TestCrashMidUpload(t *testing.T) {
 					t.Fatalf("batch ran too fast to crash in the middle: %+v", batch)
 				}
 			}
-			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			killed = true
-			_ = cmd.Wait()
+			kill9()
 
 			s, err = server.Open(ctx, cfg, quiet)
 			if err != nil {
