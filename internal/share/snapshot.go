@@ -76,3 +76,26 @@ type Snapshot struct {
 	// QuotaUsed is each grant's calls counted today (all nodes) when the snapshot was built.
 	QuotaUsed map[int64]int64
 }
+
+// CallCount is a count of gateway calls of one kind on one day, as the gateway flushes them (every second and at
+// shutdown) into the statistics table (internal/share/stats.go). Outcome is "ok" or the refusal code
+// (e.g. "gw.no_grant", "gw.rate_limited").
+type CallCount struct {
+	Day       string // YYYY-MM-DD in Asia/Shanghai
+	AppID     int64
+	BodyID    int64 // consuming body
+	EntryID   int64
+	GrantID   int64
+	Kind      string // query, verify, service
+	Outcome   string
+	Purpose   string
+	Calls     int64
+	LatencyUS int64 // summed latency in microseconds
+}
+
+// The share service (internal/share, built beside this file) offers the gateway:
+//
+//	func (s *Service) Snapshot(ctx context.Context) (*Snapshot, error)   // build from the control store
+//	func (s *Service) Subscribe(fn func(version int64)) (cancel func())  // called after every change is committed,
+//	                                                                      // on this node and on every other node
+//	func (s *Service) RecordCalls(ctx context.Context, counts []CallCount) error  // stats.go, owned by the gateway work
