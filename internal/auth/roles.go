@@ -97,6 +97,13 @@ const (
 
 	PermDataUpload Permission = "data.upload" // upload and push records of one's own body's entries
 	PermDataRead   Permission = "data.read"   // read records and batches (own body's; masked for the platform)
+
+	// Sharing (共享): the domain decides whose step or object it is.
+	PermShareRead    Permission = "share.read"    // applications, requests and grants one is party to; reviewers all
+	PermShareApply   Permission = "share.apply"   // a consuming body's applications, credentials and requests
+	PermShareApprove Permission = "share.approve" // answer a review step (approve, ask for more, refuse), revoke grants
+	PermShareReview  Permission = "share.review"  // the platform step and application scenarios (应用场景)
+	PermShareService Permission = "share.service" // register the providing body's HTTP services (服务接口)
 )
 
 // grants is the role → permission table: least privilege, 三员分立.
@@ -106,11 +113,12 @@ var grants = map[Role][]Permission{
 	RoleSecurityOfficer: {PermDashboard, PermOrgRead, PermUserRead, PermRoleGrant},
 	RoleAuditor:         {PermDashboard, PermAuditRead},
 	RoleReviewer: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogReview, PermCatalogLists,
-		PermCatalogDemand, PermQualityRead, PermDataRead},
+		PermCatalogDemand, PermQualityRead, PermDataRead, PermShareRead, PermShareApprove, PermShareReview},
 	RoleChiefDataOfficer: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogEdit, PermCatalogSubmit,
-		PermCatalogDemand, PermQualityRead, PermQualityManage, PermDataUpload, PermDataRead},
+		PermCatalogDemand, PermQualityRead, PermQualityManage, PermDataUpload, PermDataRead,
+		PermShareRead, PermShareApply, PermShareApprove, PermShareService},
 	RoleDataSpecialist: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogEdit, PermQualityRead, PermQualityManage,
-		PermDataUpload, PermDataRead},
+		PermDataUpload, PermDataRead, PermShareRead},
 }
 
 // RoleHas reports whether role r carries permission p.
