@@ -25,6 +25,7 @@ import (
 	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 	"xiangyun/internal/quality"
+	"xiangyun/internal/share"
 )
 
 // Deps are the services the API serves.
@@ -40,6 +41,7 @@ type Deps struct {
 	SecureCookie bool
 	Version      string
 	Ingest       *ingest.Service // records; nil leaves the records routes out
+	Share        *share.Service  // sharing; nil leaves the sharing routes out
 	SpoolDir     string          // where uploads wait while their batches run
 	// Imports bounds concurrent catalog imports, shared with the console;
 	// catalogio.Imports when nil.
@@ -195,6 +197,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.ingestRoutes()
 	a.qualityRoutes()
 	a.notificationRoutes()
+	a.shareRoutes()
 	mux.HandleFunc("GET /api/v1/docs", serveDocs)
 	// Anything else under /api/v1 is a problem too, never a text page.
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {

@@ -32,6 +32,7 @@ import (
 	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 	"xiangyun/internal/quality"
+	"xiangyun/internal/share"
 	"xiangyun/internal/web"
 )
 
@@ -56,6 +57,8 @@ type Config struct {
 	SMTPURL        string       // smtp://user:pass@host:port or smtps://…; "" = no e-mail
 	SMTPFrom       string       // sender address of notification e-mail
 	PublicURL      string       // the console's address as users reach it, for links in e-mail
+	// Sharing review deadlines in working days (0: the defaults 2, 5 and 10).
+	SharePlatformDays, ShareProviderDays, ShareProviderDaysNoData int
 }
 
 // Defaults fills empty fields.
@@ -103,6 +106,9 @@ type Server struct {
 	Catalog *catalog.Service
 	Quality *quality.Service
 	Ingest  *ingest.Service
+	// Share is the sharing control plane; the gateway takes its Snapshot
+	// and Subscribe.
+	Share   *share.Service
 	Authn   *httpx.Authenticator
 	Routes  *httpx.Table
 	API     *api.API
@@ -198,6 +204,14 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		Quality: s.Quality, Control: s.Control}); err != nil {
 		return fail(err)
 	}
+	shareOpts := share.Options{KeyFile: filepath.Join(cfg.DataDir, "share.key"), Notify: s.Notify, Ingest: s.Ingest, Log: log,
+		PlatformDays: cfg.SharePlatformDays, ProviderDays: cfg.ShareProviderDays, ProviderDaysNoData: cfg.ShareProviderDaysNoData}
+	if s.Control.Dialect == db.Postgres {
+		shareOpts.DSN = cfg.DB
+	}
+	if s.Share, err = share.Open(ctx, s.Control, s.Orgs, s.Catalog, shareOpts); err != nil {
+		return fail(err)
+	}
 	if err := s.buildHandler(); err != nil {
 		return fail(err)
 	}
@@ -223,9 +237,9 @@ func (s *Server) buildHandler() error {
 		s.Imports = catalogio.NewLimiter(1)
 	}
 	s.API = api.New(mux, api.Deps{Imports: s.Imports, Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Quality: s.Quality, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version,
-		Ingest: s.Ingest, SpoolDir: filepath.Join(s.Config.DataDir, "uploads")})
+		Ingest: s.Ingest, Share: s.Share, SpoolDir: filepath.Join(s.Config.DataDir, "uploads")})
 	console, err := web.New(mux, web.Deps{Imports: s.Imports, Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Quality: s.Quality, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, Log: s.Log,
-		Ingest: s.Ingest, SpoolDir: filepath.Join(s.Config.DataDir, "uploads"),
+		Ingest: s.Ingest, Share: s.Share, SpoolDir: filepath.Join(s.Config.DataDir, "uploads"),
 		Brand: s.Config.Brand, Login: s.API.Login, Cookie: cookie, Version: Version, Started: time.Now()})
 	if err != nil {
 		return err
@@ -310,6 +324,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- srv.Serve(ln) }()
 	go s.Audit.RunDrainer(ctx, 5*time.Second, 30*time.Second, func(err error) { s.Log.Error("audit outbox drain failed", "err", err) })
 	go s.Catalog.RunDeadlineNotices(ctx, 10*time.Minute, func(err error) { s.Log.Error("review deadline notices failed", "err", err) })
+	go s.Share.RunDeadlineNotices(ctx, 10*time.Minute, func(err error) { s.Log.Error("share request deadline notices failed", "err", err) })
 	if s.Mail != nil {
 		go s.Mail.Run(ctx, 10*time.Second)
 	}
@@ -335,6 +350,9 @@ func (s *Server) Stores() []*db.DB { return []*db.DB{s.Control, s.AuditDB, s.Dat
 
 // Close anchors the audit log's head and releases the stores.
 func (s *Server) Close() {
+	if s.Share != nil {
+		s.Share.Close() // stops listening for other nodes' changes
+	}
 	if s.Ingest != nil {
 		s.Ingest.Close() // running batches end as failed, nothing published
 	}

@@ -64,7 +64,7 @@ func eachDB(t *testing.T, fn func(t *testing.T, f *fixture)) {
 	}
 }
 
-func (f *fixture) clock() time.Time { return *f.now.Load() }
+func (f *fixture) clock() time.Time   { return *f.now.Load() }
 func (f *fixture) setNow(t time.Time) { f.now.Store(&t) }
 
 func newFixture(t testing.TB, dsn string) *fixture {

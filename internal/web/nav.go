@@ -38,6 +38,14 @@ var navGroups = []struct {
 		{"quality-overdue", "/quality/overdue", "逾期未更新", "Overdue data", auth.PermQualityRead},
 		{"quality-one-source", "/quality/one-source", "一数一源", "One datum, one source", auth.PermCatalogReview},
 	}},
+	{"数据共享", "Sharing", []navDef{
+		{"share-apps", "/share/apps", "应用管理", "Applications", auth.PermShareRead},
+		{"share-requests", "/share/requests", "我的申请", "My requests", auth.PermShareRead},
+		{"share-review", "/share/review", "待我审核", "To answer", auth.PermShareApprove},
+		{"share-grants", "/share/grants", "共享授权", "Grants", auth.PermShareRead},
+		{"share-scenarios", "/share/scenarios", "应用场景", "Scenarios", auth.PermShareRead},
+		{"share-services", "/share/services", "服务接口", "Services", auth.PermShareRead},
+	}},
 	{"系统管理", "Administration", []navDef{
 		{"orgs", "/orgs", "机构管理", "Bodies", auth.PermOrgRead},
 		{"users", "/users", "用户与角色", "Users & roles", auth.PermUserRead},

@@ -28,6 +28,7 @@ import (
 	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 	"xiangyun/internal/quality"
+	"xiangyun/internal/share"
 )
 
 //go:embed templates static
@@ -53,6 +54,7 @@ type Deps struct {
 	// catalogio.Imports when nil.
 	Imports *catalogio.Limiter
 	Ingest  *ingest.Service // records pages; nil leaves them out
+	Share   *share.Service  // sharing pages; nil leaves them out
 	// SpoolDir is where uploaded records files wait while their batches run.
 	SpoolDir string
 }
