@@ -1,0 +1,266 @@
+package server_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"xiangyun/internal/auth"
+	"xiangyun/internal/catalog"
+	"xiangyun/internal/db/dbtest"
+	"xiangyun/internal/org"
+	"xiangyun/internal/share"
+)
+
+// shareEnv adds a consuming body (the market regulator) with its chief data
+// officer, and three police entries: conditional, unconditional and not
+// shared.
+func (e *env) shareEnv() (market org.Body, marketCDO *http.Client, cond, uncond, none int64) {
+	e.t.Helper()
+	ctx := e.t.Context()
+	market, err := e.s.Orgs.CreateBody(ctx, org.BodyInput{Name: "吉林省市场监督管理厅", CreditCode: "11220000310000719A", Kind: org.KindAgency, RegionCode: "220000"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	u, err := e.s.Auth.CreateUser(ctx, auth.UserInput{Username: "market_cdo", DisplayName: "市场监管厅首席数据官", BodyID: market.ID, Password: pw})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.s.Auth.GrantRole(ctx, 0, u.ID, auth.RoleChiefDataOfficer, market.ID); err != nil {
+		e.t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	marketCDO = &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if res := e.do(marketCDO, "POST", "/api/v1/session", map[string]string{"username": "market_cdo", "password": pw}); res.StatusCode != 200 {
+		e.t.Fatalf("login market_cdo: %d", res.StatusCode)
+	}
+	cond = e.policeEntry()
+	in := func(name, shareType, condition, method, grade string) catalog.EntryInput {
+		channel := "platform"
+		if shareType == catalog.ShareNone {
+			channel = ""
+		}
+		return catalog.EntryInput{ProviderID: e.dept.ID, Content: catalog.Content{
+			Name: name, Class: "1/01/002", Abstract: name + "。", FormatClass: "database", FormatType: "oracle",
+			Items:     []catalog.Item{{Name: "单位名称", EnName: "dwmc", DataType: "C", Length: 100, Key: true}, {Name: "地址", EnName: "dz", DataType: "C", Length: 200}},
+			ShareType: shareType, ShareCondition: condition, ShareMethod: method, ShareChannel: channel,
+			OpenType: catalog.OpenNone, OpenCondition: "不予开放", Cycle: "daily", Grade: grade,
+		}}
+	}
+	es, err := e.s.Catalog.CreatePublished(ctx, catalog.System, []catalog.EntryInput{
+		in("吉林省公安派出所名录", catalog.ShareUnconditional, "", catalog.MethodAPI, "L1"),
+		in("吉林省在侦案件信息", catalog.ShareNone, "依据《中华人民共和国刑事诉讼法》，侦查信息不予共享", "", "L3"),
+	}, "")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return market, marketCDO, cond, es[0].ID, es[1].ID
+}
+
+type shareReqOut struct {
+	ID           int64  `json:"id"`
+	Status       string `json:"status"`
+	GrantID      *int64 `json:"grant_id"`
+	Step         string `json:"step"`
+	RefuseReason string `json:"refuse_reason"`
+	Revision     int64  `json:"revision"`
+}
+
+// TestShareAPI drives the sharing fixed points over HTTP on both databases:
+// an application with its secret shown once, a request granted at once, one
+// refused with its basis, one through both review steps, and a revocation
+// that leaves the gateway's snapshot.
+func TestShareAPI(t *testing.T) {
+	for dialect, dsn := range dbtest.TestDSNs(t) {
+		t.Run(string(dialect), func(t *testing.T) {
+			e := newEnv(t, dsn(t))
+			market, mc, cond, uncond, none := e.shareEnv()
+			var app struct {
+				ID     int64  `json:"id"`
+				KeyID  string `json:"key_id"`
+				Secret string `json:"secret"`
+			}
+			res := e.do(mc, "POST", "/api/v1/applications", map[string]string{"name": "企业开办一网通办系统", "purpose": "核验企业登记申请人的身份"})
+			if res.StatusCode != 200 {
+				body, _ := io.ReadAll(res.Body)
+				t.Fatalf("create application: %d %s", res.StatusCode, body)
+			}
+			decode(t, res, &app)
+			if app.ID == 0 || app.KeyID == "" || len(app.Secret) < 40 {
+				t.Fatalf("application %+v", app)
+			}
+			// The secret is never shown again.
+			res = e.do(mc, "GET", "/api/v1/applications/"+strconv.FormatInt(app.ID, 10), nil)
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || strings.Contains(string(body), app.Secret) || !strings.Contains(string(body), app.KeyID) {
+				t.Fatalf("read application: %d %s", res.StatusCode, body)
+			}
+			// Another body's CDO (the police) cannot apply with it.
+			police := e.client(auth.RoleChiefDataOfficer)
+			req := func(c *http.Client, entry int64, items ...string) *http.Response {
+				return e.do(c, "POST", "/api/v1/share-requests", map[string]any{"entry_id": entry, "application_id": app.ID, "items": items,
+					"purpose": "企业开办时核验法定代表人身份", "basis": "《优化营商环境条例》"})
+			}
+			if res := req(police, uncond, "单位名称"); res.StatusCode != 403 {
+				t.Fatalf("the police applied with the market's application: %d", res.StatusCode)
+			}
+			var granted, refused, pending shareReqOut
+			decode(t, req(mc, uncond, "单位名称"), &granted)
+			if granted.Status != "granted" || granted.GrantID == nil {
+				t.Fatalf("unconditional: %+v", granted)
+			}
+			decode(t, req(mc, none, "单位名称"), &refused)
+			if refused.Status != "refused" || refused.GrantID != nil || !strings.Contains(refused.RefuseReason, "刑事诉讼法") {
+				t.Fatalf("not shared: %+v", refused)
+			}
+			decode(t, req(mc, cond, "姓名", "公民身份号码"), &pending)
+			if pending.Status != "pending" || pending.GrantID != nil || pending.Step != "platform" {
+				t.Fatalf("conditional: %+v", pending)
+			}
+			approve := func(c *http.Client) *http.Response {
+				return e.do(c, "POST", "/api/v1/share-requests/"+strconv.FormatInt(pending.ID, 10)+"/approve", map[string]string{"comment": "同意"})
+			}
+			if res := approve(mc); res.StatusCode != 403 {
+				t.Fatalf("the applicant approved: %d", res.StatusCode)
+			}
+			if res := approve(police); res.StatusCode != 403 {
+				t.Fatalf("the provider approved the platform's step: %d", res.StatusCode)
+			}
+			var step shareReqOut
+			decode(t, approve(e.client(auth.RoleReviewer)), &step)
+			if step.Status != "pending" || step.Step != "provider" {
+				t.Fatalf("after the platform step: %+v", step)
+			}
+			decode(t, approve(police), &step)
+			if step.Status != "granted" || step.GrantID == nil {
+				t.Fatalf("after the provider's step: %+v", step)
+			}
+			snap, err := e.s.Share.Snapshot(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if snap.Grants[share.GrantKey{AppID: app.ID, EntryID: cond}] == nil || snap.Credentials[app.KeyID] == nil ||
+				snap.Credentials[app.KeyID].SecretHash != share.SecretHash(app.Secret) || snap.Credentials[app.KeyID].BodyID != market.ID {
+				t.Fatalf("snapshot: %+v", snap)
+			}
+			// The provider revokes; a reason is required.
+			path := "/api/v1/grants/" + strconv.FormatInt(*step.GrantID, 10) + "/revoke"
+			if res := e.do(police, "POST", path, map[string]string{"reason": ""}); res.StatusCode != 422 {
+				t.Fatalf("revoke without a reason: %d", res.StatusCode)
+			}
+			var g struct {
+				Status string `json:"status"`
+			}
+			decode(t, e.do(police, "POST", path, map[string]string{"reason": "合作终止"}), &g)
+			if g.Status != "revoked" {
+				t.Fatalf("revoked grant: %+v", g)
+			}
+			if res := e.do(police, "POST", path, map[string]string{"reason": "再次撤销"}); res.StatusCode != 409 {
+				t.Fatalf("second revocation: %d", res.StatusCode)
+			}
+			snap, _ = e.s.Share.Snapshot(t.Context())
+			if snap.Grants[share.GrantKey{AppID: app.ID, EntryID: cond}] != nil {
+				t.Fatal("revoked grant still in the snapshot")
+			}
+			// Lists: the reviewer's queue is empty now; the market sees its three requests.
+			var lst struct {
+				Items []shareReqOut `json:"items"`
+				Total int           `json:"total"`
+			}
+			decode(t, e.do(mc, "GET", "/api/v1/share-requests?view=mine", nil), &lst)
+			if lst.Total != 3 {
+				t.Fatalf("market's requests: %+v", lst)
+			}
+			decode(t, e.do(e.client(auth.RoleReviewer), "GET", "/api/v1/share-requests?view=review", nil), &lst)
+			if lst.Total != 0 {
+				t.Fatalf("reviewer's queue: %+v", lst)
+			}
+		})
+	}
+}
+
+// TestShareConsole walks the sharing pages: an application made in the
+// console shows its secret once, a request filed from the entry's page,
+// answered in the review queue, and every list page renders.
+func TestShareConsole(t *testing.T) {
+	e := newEnv(t, "sqlite:"+t.TempDir())
+	_, mc, cond, _, _ := e.shareEnv()
+	form := func(c *http.Client, path string, v url.Values) (*http.Response, string) {
+		res, err := c.PostForm(e.ts.URL+path, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		return res, string(b)
+	}
+	get := func(c *http.Client, path string) (int, string) {
+		res := e.do(c, "GET", path, nil)
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		return res.StatusCode, string(b)
+	}
+	res, page := form(mc, "/share/apps", url.Values{"name": {"企业开办一网通办系统"}, "purpose": {"核验企业登记申请人的身份"}})
+	if res.StatusCode != 200 || !strings.Contains(page, `id="new-key-secret"`) || !strings.Contains(page, "xys_") {
+		t.Fatalf("create application: %d", res.StatusCode)
+	}
+	if _, page := get(mc, "/share/apps"); strings.Contains(page, "xys_") {
+		t.Fatal("the secret is shown again")
+	}
+	apps, _ := e.s.Share.Applications(t.Context(), share.System)
+	if code, page := get(mc, "/catalog/"+strconv.FormatInt(cond, 10)); code != 200 || !strings.Contains(page, `id="apply-share"`) {
+		t.Fatalf("entry page: %d, apply button: %v", code, strings.Contains(page, `id="apply-share"`))
+	}
+	if code, page := get(mc, "/share/apply/"+strconv.FormatInt(cond, 10)); code != 200 || !strings.Contains(page, `name="items" value="姓名"`) {
+		t.Fatalf("apply form: %d", code)
+	}
+	res, _ = form(mc, "/share/apply/"+strconv.FormatInt(cond, 10), url.Values{"items": {"姓名"}, "application_id": {strconv.FormatInt(apps[0].ID, 10)},
+		"purpose": {"核验身份"}, "basis": {"依法履职"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("file request: %d", res.StatusCode)
+	}
+	loc := res.Header.Get("Location")
+	reviewer := e.client(auth.RoleReviewer)
+	if code, page := get(reviewer, "/share/review"); code != 200 || !strings.Contains(page, `href="`+loc+`"`) {
+		t.Fatalf("review queue: %d", code)
+	}
+	code, page := get(reviewer, loc)
+	if code != 200 || !strings.Contains(page, `id="approve"`) {
+		t.Fatalf("request page for the reviewer: %d", code)
+	}
+	// A refusal without a reason stays on the page with the message.
+	if res, page := form(reviewer, loc+"/refuse", url.Values{"reason": {""}}); res.StatusCode != 422 || !strings.Contains(page, "理由") {
+		t.Fatalf("refuse without a reason: %d", res.StatusCode)
+	}
+	if res, _ := form(reviewer, loc+"/approve", url.Values{"comment": {"材料齐全"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("approve: %d", res.StatusCode)
+	}
+	police := e.client(auth.RoleChiefDataOfficer)
+	if code, page := get(police, "/share/review"); code != 200 || !strings.Contains(page, `href="`+loc+`"`) {
+		t.Fatalf("provider's queue: %d", code)
+	}
+	if res, _ := form(police, loc+"/approve", url.Values{"clear_items": {"姓名"}, "rate": {"20"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("grant: %d", res.StatusCode)
+	}
+	for _, p := range []struct {
+		c    *http.Client
+		path string
+	}{{mc, "/share/requests"}, {police, "/share/requests?view=provider"}, {mc, "/share/grants"}, {police, "/share/grants?as=provider"},
+		{reviewer, "/share/scenarios"}, {police, "/share/services"}, {reviewer, "/share/requests?view=all"}, {mc, loc}} {
+		if code, page := get(p.c, p.path); code != 200 || !strings.Contains(page, "<h1") {
+			t.Fatalf("%s: %d", p.path, code)
+		}
+	}
+	if _, page := get(mc, "/share/grants"); !strings.Contains(page, "吉林省常住人口基本信息") {
+		t.Fatal("the grant is not listed for the consumer")
+	}
+	code, page = get(mc, "/share/grants?lang=en")
+	if code != 200 {
+		t.Fatalf("english grants page: %d", code)
+	}
+}
