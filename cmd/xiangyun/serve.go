@@ -36,6 +36,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, with
 	}
 	defer s.Close()
 	var logins []demo.Login
+	var shareDemo demo.ShareDemo
 	if withDemo {
 		pw := os.Getenv("XIANGYUN_DEMO_PASSWORD")
 		if pw == "" {
@@ -47,8 +48,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, with
 		progress := func(step string) {
 			fmt.Fprintf(stdout, "demo [%4.1fs] %s\n", time.Since(start).Seconds(), step)
 		}
-		if logins, err = demo.Load(ctx, demo.Services{Orgs: s.Orgs, Auth: s.Auth, Catalog: s.Catalog, Audit: s.Audit, Notify: s.Notify, Quality: s.Quality, Control: s.Control, Ingest: s.Ingest, Progress: progress}, pw); err != nil {
+		ds := demo.Services{Orgs: s.Orgs, Auth: s.Auth, Catalog: s.Catalog, Audit: s.Audit, Notify: s.Notify, Quality: s.Quality, Control: s.Control, Ingest: s.Ingest, Progress: progress}
+		if logins, err = demo.Load(ctx, ds, pw); err != nil {
 			return fmt.Errorf("demo data: %w", err)
+		}
+		if shareDemo, err = demo.LoadShare(ctx, ds, s.Share); err != nil {
+			return fmt.Errorf("demo sharing data: %w", err)
 		}
 	}
 	ln, err := net.Listen("tcp", s.Config.Addr)
@@ -64,6 +69,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, with
 		for _, l := range logins {
 			fmt.Fprintf(stdout, "  %-14s %s   %s\n", l.Username, l.Password, l.Role)
 		}
+	}
+	if shareDemo.KeyID != "" {
+		fmt.Fprintf(stdout, "Demo application %s (吉林省市场监督管理厅), granted 姓名 and 公民身份号码 of entry %d:\n", shareDemo.AppName, shareDemo.EntryID)
+		fmt.Fprintf(stdout, "  key id: %s\n  secret: %s   (new on every demo run; shown only here)\n", shareDemo.KeyID, shareDemo.Secret)
+		fmt.Fprintf(stdout, "  query the gateway:\n  %s\n", shareDemo.Curl(url))
 	}
 	return s.Serve(ctx, ln)
 }
