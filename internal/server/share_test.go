@@ -3,11 +3,18 @@ package server_test
 import (
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
 	"net/http/cookiejar"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"xiangyun/internal/browsertest"
 
 	"xiangyun/internal/auth"
 	"xiangyun/internal/catalog"
@@ -216,7 +223,7 @@ func TestShareConsole(t *testing.T) {
 	if code, page := get(mc, "/catalog/"+strconv.FormatInt(cond, 10)); code != 200 || !strings.Contains(page, `id="apply-share"`) {
 		t.Fatalf("entry page: %d, apply button: %v", code, strings.Contains(page, `id="apply-share"`))
 	}
-	if code, page := get(mc, "/share/apply/"+strconv.FormatInt(cond, 10)); code != 200 || !strings.Contains(page, `name="items" value="姓名"`) {
+	if code, page := get(mc, "/share/apply/"+strconv.FormatInt(cond, 10)); code != 200 || !strings.Contains(page, `name="items" value="姓名"`) || !strings.Contains(page, `id="submit-request"`) {
 		t.Fatalf("apply form: %d", code)
 	}
 	res, _ = form(mc, "/share/apply/"+strconv.FormatInt(cond, 10), url.Values{"items": {"姓名"}, "application_id": {strconv.FormatInt(apps[0].ID, 10)},
@@ -262,5 +269,150 @@ func TestShareConsole(t *testing.T) {
 	code, page = get(mc, "/share/grants?lang=en")
 	if code != 200 {
 		t.Fatalf("english grants page: %d", code)
+	}
+}
+
+// TestShareBrowser drives the sharing console in chromium: the market's CDO
+// registers an application (its secret shown once), requests two items of
+// the police entry from the entry's page, the reviewer passes it, the
+// police CDO grants it; every page passes axe (WCAG 2.1 A/AA, serious and
+// critical) and none scrolls sideways at 1024 px.
+func TestShareBrowser(t *testing.T) {
+	ctx := browsertest.New(t, 180*time.Second)
+	e := newEnv(t, "sqlite:"+t.TempDir())
+	_, _, cond, _, _ := e.shareEnv()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1024, 768)); err != nil {
+		t.Fatal(err)
+	}
+	check := func(who string) {
+		t.Helper()
+		time.Sleep(150 * time.Millisecond)
+		vs, err := browsertest.Axe(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loc, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname + location.search`))
+		for _, v := range vs {
+			t.Errorf("%s %s: %s", who, loc, v)
+		}
+		over, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+			const out = [];
+			const d = document.documentElement;
+			if (d.scrollWidth > d.clientWidth + 1) out.push('page ' + d.scrollWidth + 'px');
+			document.querySelectorAll('table').forEach(t => {
+				for (let p = t.parentElement; p && p !== document.body; p = p.parentElement) {
+					if (p.scrollWidth > p.clientWidth + 1 && getComputedStyle(p).overflowX !== 'visible') {
+						out.push((t.id || t.className || 'table') + ' ' + t.scrollWidth + 'px in ' + p.clientWidth + 'px');
+						break;
+					}
+				}
+			});
+			return out;
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range over {
+			t.Errorf("%s %s: scrolls sideways at 1024 px: %s", who, loc, o)
+		}
+	}
+	signIn := func(user string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/login"), browsertest.Type("#username", user), browsertest.Type("#password", pw),
+			browsertest.Click("button[type=submit]"), browsertest.Visible("#logout")); err != nil {
+			t.Fatalf("sign in %s: %v", user, err)
+		}
+	}
+	signOut := func() {
+		t.Helper()
+		// The sign-out button sits in the header's user menu.
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(document.getElementById('logout').form.submit(), true)`)); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, browsertest.Visible("#username")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	signIn("market_cdo")
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/share/apps"), browsertest.Type("#app-name", "企业开办一网通办系统"),
+		browsertest.Type("#app-purpose", "核验企业登记申请人的身份"), browsertest.Click("#create-app"), browsertest.Visible("#new-key-secret")); err != nil {
+		t.Fatal(err)
+	}
+	secret, err := browsertest.Text(ctx, "#new-key-secret")
+	if err != nil || !strings.HasPrefix(secret, "xys_") {
+		t.Fatalf("secret %q, %v", secret, err)
+	}
+	check("market_cdo")
+	entry := e.ts.URL + "/catalog/" + strconv.FormatInt(cond, 10)
+	if err := chromedp.Do(ctx, chromedp.Navigate(entry), browsertest.Visible("#entry-name")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#apply-share').length`)); err != nil || n != 1 {
+		html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('.page-head').outerHTML`))
+		t.Fatalf("apply button on the entry page: %d %v\n%s", n, err, html)
+	}
+	if err := chromedp.Do(ctx, browsertest.Click("#apply-share"), browsertest.Visible("#submit-request")); err != nil {
+		t.Fatal(err)
+	}
+	check("market_cdo")
+	if err := chromedp.Do(ctx, browsertest.Click(`input[name=items][value="姓名"]`), browsertest.Click(`input[name=items][value="公民身份号码"]`),
+		browsertest.Type("#purpose", "企业开办时核验法定代表人身份"), browsertest.Type("#basis", "《优化营商环境条例》"),
+		browsertest.Click("#submit-request"), browsertest.Visible("#request-status")); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := browsertest.Text(ctx, "#request-status"); s != "审核中" {
+		t.Fatalf("status %q", s)
+	}
+	check("market_cdo")
+	loc, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`))
+	for _, p := range []string{"/share/requests", "/share/grants", "/share/scenarios", "/share/services"} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+p), browsertest.Visible("h1")); err != nil {
+			t.Fatal(err)
+		}
+		check("market_cdo")
+	}
+	signOut()
+	signIn("u_reviewer")
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/share/review"), browsertest.Visible("#share-requests")); err != nil {
+		t.Fatal(err)
+	}
+	check("reviewer")
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+loc), browsertest.Visible("#approve")); err != nil {
+		t.Fatal(err)
+	}
+	check("reviewer")
+	if err := chromedp.Do(ctx, browsertest.Type("#comment", "材料齐全"), browsertest.Click("#approve"), browsertest.Visible("#request-status")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/share/scenarios"), browsertest.Visible("#create-scenario")); err != nil {
+		t.Fatal(err)
+	}
+	check("reviewer")
+	signOut()
+	signIn("u_cdo")
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+loc), browsertest.Visible("#approve")); err != nil {
+		t.Fatal(err)
+	}
+	check("police_cdo")
+	if err := chromedp.Do(ctx, browsertest.Click(`input[name=clear_items][value="姓名"]`), browsertest.Click("#approve"), browsertest.Visible("#grant")); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := browsertest.Text(ctx, "#request-status"); s != "已授权" {
+		t.Fatalf("status after the grant %q", s)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/share/grants?as=provider"), browsertest.Visible("#grants")); err != nil {
+		t.Fatal(err)
+	}
+	check("police_cdo")
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/share/services"), browsertest.Visible("#create-service")); err != nil {
+		t.Fatal(err)
+	}
+	check("police_cdo")
+	if dir := os.Getenv("XIANGYUN_SCREENSHOTS"); dir != "" {
+		if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+loc)); err == nil {
+			if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+				_ = os.WriteFile(filepath.Join(dir, "share_request.png"), png, 0o644)
+			}
+		}
 	}
 }
