@@ -92,6 +92,19 @@ func (s *Service) grant(tx *db.Tx, p *auth.Principal, r reqRow, t Terms, scenari
 		return err
 	}
 	_, who := actor(p)
+	// Grants of one application are made one at a time (the row lock on
+	// PostgreSQL; SQLite has one writer): the newer one supersedes the
+	// older, and the one active grant per application and entry holds.
+	// NO KEY UPDATE: the foreign keys of rows this transaction inserted
+	// already hold KEY SHARE on the row, which it does not conflict with.
+	lockSQL := `SELECT id FROM share_applications WHERE id = $1`
+	if tx.Dialect == db.Postgres {
+		lockSQL += ` FOR NO KEY UPDATE`
+	}
+	var lock int64
+	if err := tx.QueryRow(lockSQL, r.app).Scan(&lock); err != nil {
+		return err
+	}
 	if err := tx.Run(`UPDATE share_grants SET status = $1, revoked_at = $2, revoked_by = $3, revoke_reason = $4 WHERE app_id = $5 AND entry_id = $6 AND status = $7`,
 		GrantSuperseded, tx.Now, who, "由新的授权取代 / superseded by a newer grant (request "+strconv.FormatInt(r.id, 10)+")", r.app, r.entry, GrantActive); err != nil {
 		return err

@@ -215,7 +215,37 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, in RequestInput
 	}
 	uid, who := actor(p)
 	var id int64
-	err = s.db.Tx(ctx, func(tx *db.Tx) error {
+	err = retryGrant(func() error { return s.submitTx(ctx, p, in, app, e, sc, scope, from, to, noData, uid, who, &id) })
+	if err != nil {
+		return Request{}, db.Check(err)
+	}
+	if in.DemandID != 0 {
+		// 供需对接: the demand is linked to the entry asked for (matched
+		// while the entry is published), in catalog's own transaction.
+		if _, err := s.catalog.LinkDemand(ctx, catalog.System, in.DemandID, e.ID, false); err != nil {
+			s.opts.Log.Warn("share: link demand", "demand", in.DemandID, "entry", e.ID, "err", err)
+		}
+	}
+	return s.Request(ctx, p, id)
+}
+
+// retryGrant runs fn again (up to three times) when it failed on the one
+// active grant per application and entry: a concurrent grant for the same
+// pair committed first, and the next attempt supersedes it.
+func retryGrant(fn func() error) error {
+	var err error
+	for range 3 {
+		if err = fn(); !db.IsUniqueViolation(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func (s *Service) submitTx(ctx context.Context, p *auth.Principal, in RequestInput, app Application, e catalog.Entry, sc *Scenario,
+	scope map[string]string, from, to time.Time, noData bool, uid int64, who string, out *int64) error {
+	return s.db.Tx(ctx, func(tx *db.Tx) error {
+		var id int64
 		var vf, vt db.Time
 		if !from.IsZero() {
 			vf = db.Time{Time: from.UTC()}
@@ -238,6 +268,7 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, in RequestInput
 			vf, vt, scenario, demand, StatusPending, noData, uid, who, tx.Now).Scan(&id); err != nil {
 			return err
 		}
+		*out = id
 		if err := event(tx, p, id, "submitted", "", in.Purpose); err != nil {
 			return err
 		}
@@ -264,17 +295,6 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, in RequestInput
 			return s.noticeStep(tx, p, r, StepPlatform, "")
 		}
 	})
-	if err != nil {
-		return Request{}, db.Check(err)
-	}
-	if in.DemandID != 0 {
-		// 供需对接: the demand is linked to the entry asked for (matched
-		// while the entry is published), in catalog's own transaction.
-		if _, err := s.catalog.LinkDemand(ctx, catalog.System, in.DemandID, e.ID, false); err != nil {
-			s.opts.Log.Warn("share: link demand", "demand", in.DemandID, "entry", e.ID, "err", err)
-		}
-	}
-	return s.Request(ctx, p, id)
 }
 
 // reqRow is what the workflow needs of a request.
@@ -345,7 +365,15 @@ func advance(tx *db.Tx, r reqRow, set string, args ...any) error {
 // its current step. rev, when not 0, is the request's revision the answer
 // was made on: a request that moved on since is refused (ErrMovedOn).
 func (s *Service) decide(ctx context.Context, p *auth.Principal, id, rev int64, fn func(tx *db.Tx, r reqRow) error) (Request, error) {
-	err := s.db.Tx(ctx, func(tx *db.Tx) error {
+	err := retryGrant(func() error { return s.decideTx(ctx, p, id, rev, fn) })
+	if err != nil {
+		return Request{}, db.Check(err)
+	}
+	return s.Request(ctx, p, id)
+}
+
+func (s *Service) decideTx(ctx context.Context, p *auth.Principal, id, rev int64, fn func(tx *db.Tx, r reqRow) error) error {
+	return s.db.Tx(ctx, func(tx *db.Tx) error {
 		r, err := s.loadRow(tx, id)
 		if err != nil {
 			return err
@@ -361,10 +389,6 @@ func (s *Service) decide(ctx context.Context, p *auth.Principal, id, rev int64, 
 		}
 		return fn(tx, r)
 	})
-	if err != nil {
-		return Request{}, db.Check(err)
-	}
-	return s.Request(ctx, p, id)
 }
 
 // Approve passes the current step: the platform's check hands the request

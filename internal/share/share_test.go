@@ -799,3 +799,39 @@ func TestPlatformKeyFile(t *testing.T) {
 		t.Fatalf("key file mode %v", st.Mode().Perm())
 	}
 }
+
+// TestConcurrentGrantsOnePair: many requests of one application on one
+// entry granted at once; every one succeeds and exactly one grant stays
+// active (the others superseded), so the gateway's key is unambiguous.
+func TestConcurrentGrantsOnePair(t *testing.T) {
+	eachDB(t, func(t *testing.T, f *fixture) {
+		k := f.app("market_cdo")
+		var wg sync.WaitGroup
+		for range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := f.s.Submit(f.ctx, f.p["market_cdo"], RequestInput{EntryID: f.uncond, AppID: k.AppID, Items: []string{"姓名"}, Purpose: "名录查询", Basis: "依法履职"})
+				if err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		gs, _, err := f.s.Grants(f.ctx, f.p["market_cdo"], GrantFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		active := 0
+		for _, g := range gs {
+			if g.Status == GrantActive {
+				active++
+			} else if g.Status != GrantSuperseded {
+				t.Errorf("grant %d: %s", g.ID, g.Status)
+			}
+		}
+		if len(gs) != 6 || active != 1 {
+			t.Fatalf("%d grants, %d active; want 6 and 1", len(gs), active)
+		}
+	})
+}
