@@ -835,3 +835,51 @@ func TestConcurrentGrantsOnePair(t *testing.T) {
 		}
 	})
 }
+
+// TestListenerLoss: the second node's LISTEN connection is killed; a change
+// made meanwhile still reaches its subscriber (the poll, then the
+// reconnected listener), and later changes arrive through NOTIFY again.
+func TestListenerLoss(t *testing.T) {
+	t.Parallel()
+	dsn := dbtest.TestDSNs(t)[db.Postgres](t)
+	f := newFixture(t, dsn)
+	k := f.app("market_cdo")
+	second := dbtest.Open(t, dsn, "control")
+	b := f.open(second, f.key)
+	got := make(chan int64, 64)
+	cancel := b.Subscribe(func(v int64) { got <- v })
+	defer cancel()
+	waitFor := func(want int64, what string) {
+		t.Helper()
+		deadline := time.After(5 * time.Second)
+		for {
+			select {
+			case v := <-got:
+				if v >= want {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("%s: version %d not seen within 5 s", what, want)
+			}
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	var killed int
+	if err := f.control.R.QueryRow(`SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND query LIKE 'LISTEN %'`).Scan(&killed); err != nil || killed == 0 {
+		t.Fatalf("killed %d listeners: %v", killed, err)
+	}
+	if _, err := f.s.RotateKey(f.ctx, f.p["market_cdo"], k.AppID, 0); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := f.s.Version(f.ctx)
+	waitFor(v, "after the listener was killed")
+	time.Sleep(1500 * time.Millisecond) // the listener reconnects
+	start := time.Now()
+	if err := f.s.RevokeApplication(f.ctx, f.p["market_cdo"], k.AppID); err != nil {
+		t.Fatal(err)
+	}
+	v, _ = f.s.Version(f.ctx)
+	waitFor(v, "after reconnecting")
+	t.Logf("after reconnecting, a change reached the second node in %v", time.Since(start))
+}
