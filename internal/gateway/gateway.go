@@ -285,6 +285,7 @@ type call struct {
 	records   int
 	keyID     string
 	quotaHeld bool
+	status    int
 }
 
 // ServeHTTP answers a /gw/v1 request.
@@ -331,6 +332,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		retryAfter(w.Header(), p)
 		respHash = sha256.Sum256(answer)
 	}
+	c.status = status
 	g.count(c, p)
 	h := w.Header()
 	h.Set("Content-Type", ctype)
@@ -474,6 +476,10 @@ func (g *Gateway) serve(r *http.Request, c *call) (int, []byte, string, *Problem
 // unauthenticated or rate-limited refusal into its source's next record).
 func (g *Gateway) record(ctx context.Context, c *call, status int, p *Problem, respHash [32]byte) error {
 	outcome, code := audit.OutcomeSuccess, "ok"
+	if p == nil && status >= 400 {
+		// A provider service's own refusal, relayed (filtered).
+		outcome, code = audit.OutcomeFailure, providerCode(status)
+	}
 	if p != nil {
 		code = p.Code
 		outcome = audit.OutcomeDenied
@@ -548,6 +554,9 @@ func (g *Gateway) record(ctx context.Context, c *call, status int, p *Problem, r
 	_, err := g.commit.Append(ctx, e)
 	return err
 }
+
+// providerCode is the outcome of a relayed 4xx answer of a provider service.
+func providerCode(status int) string { return "provider_" + strconv.Itoa(status) }
 
 func truncate(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {

@@ -78,7 +78,7 @@ func (h *holder) change(fn func(s *share.Snapshot)) {
 }
 
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	ctx      context.Context
 	cat      *catalog.Service
 	rec      *ingest.Service
@@ -117,7 +117,7 @@ func credential(keyID, secret string, app, body int64) *share.Credential {
 	return &share.Credential{KeyID: keyID, AppID: app, BodyID: body, SecretHash: sha256.Sum256([]byte(secret))}
 }
 
-func newFixture(t *testing.T, dsn string, opts ...func(*Config)) *fixture {
+func newFixture(t testing.TB, dsn string, opts ...func(*Config)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	control := dbtest.Open(t, dsn, "control")
@@ -667,6 +667,10 @@ func (f *fixture) testService(t *testing.T) {
 		case "/api/badjson":
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write([]byte(`{"姓名":`))
+		case "/api/missing":
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(404)
+			_, _ = w.Write([]byte(`{"title":"no such person","姓名":"段正淳","配偶姓名":"刀白凤"}`))
 		case "/api/hang":
 			<-r.Context().Done()
 		}
@@ -691,6 +695,11 @@ func (f *fixture) testService(t *testing.T) {
 		t.Fatalf("provider saw: %v", seen)
 	}
 	mu.Unlock()
+	// A provider's own refusal is relayed, filtered like any answer.
+	r = f.call("GET", path(f.svcEntry, "service/api/missing"), nil, a...)
+	if r.status != 404 || strings.TrimSpace(string(r.body)) != `{"姓名":"段**"}` {
+		t.Fatalf("relayed refusal: %d %s", r.status, r.body)
+	}
 	f.want(f.call("GET", path(f.svcEntry, "service/api/garbage"), nil, a...), 502, "gw.provider_bad_answer")
 	f.want(f.call("GET", path(f.svcEntry, "service/api/marriage"), nil, a...), 200, "") // resets the failure count
 	f.want(f.call("GET", path(f.svcEntry, "service/api/badjson"), nil, a...), 502, "gw.provider_bad_answer")
@@ -862,4 +871,37 @@ func TestFailClosed(t *testing.T) {
 			f.want(f.call("GET", q, nil), 503, "gw.audit_unavailable")
 		})
 	}
+}
+
+// BenchmarkQuery measures the query path over loopback (SQLite, durable
+// audit by group commit): go test ./internal/gateway -run X -bench Query -benchtime 5000x
+func BenchmarkQuery(b *testing.B) {
+	f := newFixture(b, "sqlite:"+b.TempDir())
+	f.setup()
+	url := f.srv.URL + path(f.people, "records?公民身份号码="+id1)
+	tr := &http.Transport{MaxIdleConnsPerHost: 256}
+	client := &http.Client{Transport: tr}
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest("GET", url, nil)
+			req.Header.Set("X-Client-Id", "civ")
+			req.Header.Set("Authorization", "Bearer civ-secret")
+			res, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				b.Errorf("status %d", res.StatusCode)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	batches, records := f.gw.commit.Stats()
+	b.ReportMetric(float64(records)/float64(max(batches, 1)), "records/txn")
 }

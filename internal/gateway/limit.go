@@ -137,6 +137,8 @@ func (g *Gateway) count(c *call, p *Problem) {
 	}
 	if p != nil {
 		k.outcome = p.Code
+	} else if c.status >= 400 {
+		k.outcome = providerCode(c.status)
 	}
 	if c.cred != nil {
 		k.app, k.body = c.cred.AppID, c.cred.BodyID
