@@ -848,6 +848,17 @@ func (f *fixture) testStats(t *testing.T) {
 			withPurpose += c.Calls
 		}
 	}
+	// The quota grant's calls counted by the control plane's rule are the
+	// calls the gateway admitted: 3 on the first day and 1 on the next.
+	var quotaCalls int64
+	for _, c := range f.stats.counts {
+		if c.GrantID == 105 && CountsTowardQuota(c.Outcome) {
+			quotaCalls += c.Calls
+		}
+	}
+	if quotaCalls != 4 {
+		t.Fatalf("calls counting toward the quota: %d, want 4", quotaCalls)
+	}
 	if withPurpose != 1 || ok == 0 || total < 1000 {
 		t.Fatalf("stats: total=%d ok=%d purpose=%d", total, ok, withPurpose)
 	}

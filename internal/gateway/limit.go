@@ -81,6 +81,19 @@ func (g *Gateway) takeQuota(st *snapState, gr *share.Grant, now time.Time) *Prob
 	return nil
 }
 
+// CountsTowardQuota reports whether a call with this statistics outcome
+// was counted against its grant's daily quota: every call that passed the
+// validity, rate and quota checks. The control plane builds
+// Snapshot.QuotaUsed from the statistics with the same rule, so that a node
+// does not count its own calls twice.
+func CountsTowardQuota(outcome string) bool {
+	switch outcome {
+	case errNotYet.Code, errGrantExpired.Code, errRateLimited.Code, errQuota.Code:
+		return false
+	}
+	return true
+}
+
 // statsAgg aggregates call counts in memory until they are flushed.
 type statsAgg struct {
 	mu      sync.Mutex
