@@ -916,3 +916,19 @@ func BenchmarkQuery(b *testing.B) {
 	batches, records := f.gw.commit.Stats()
 	b.ReportMetric(float64(records)/float64(max(batches, 1)), "records/txn")
 }
+
+// TestPeriodicRefresh: without change notices the periodic reload still
+// brings a revocation in.
+func TestPeriodicRefresh(t *testing.T) {
+	for dialect, dsn := range dbtest.TestDSNs(t) {
+		t.Run(string(dialect), func(t *testing.T) {
+			f := newFixture(t, dsn(t), func(c *Config) { c.Subscribe = nil; c.Refresh = 20 * time.Millisecond })
+			f.setup()
+			q := path(f.people, "records?公民身份号码="+id1)
+			f.want(f.call("GET", q, nil, auth2("civ", "civ-secret")...), 200, "")
+			f.h.change(func(s *share.Snapshot) { delete(s.Credentials, "civ") }) // no subscriber is told
+			waitVersion(t, f)
+			f.want(f.call("GET", q, nil, auth2("civ", "civ-secret")...), 401, "gw.unauthenticated")
+		})
+	}
+}
