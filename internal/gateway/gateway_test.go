@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -103,6 +104,8 @@ const (
 	id2 = "370101190102039973"
 	id3 = "51343620000320711X"
 )
+
+var benchPG = flag.Bool("pg", false, "benchmarks on PostgreSQL")
 
 func creditCode(prefix, region string, n int) string {
 	oc := fmt.Sprintf("%08d", 21000000+n*53)
@@ -884,10 +887,15 @@ func TestFailClosed(t *testing.T) {
 	}
 }
 
-// BenchmarkQuery measures the query path over loopback (SQLite, durable
-// audit by group commit): go test ./internal/gateway -run X -bench Query -benchtime 5000x
+// BenchmarkQuery measures the query path over loopback (durable audit by
+// group commit), on SQLite, or on PostgreSQL with XIANGYUN_TEST_POSTGRES set
+// and -args -pg: go test ./internal/gateway -run X -bench Query -benchtime 5000x
 func BenchmarkQuery(b *testing.B) {
-	f := newFixture(b, "sqlite:"+b.TempDir())
+	dsn := "sqlite:" + b.TempDir()
+	if *benchPG {
+		dsn = dbtest.TestDSNs(b)[db.Postgres](b)
+	}
+	f := newFixture(b, dsn)
 	f.setup()
 	url := f.srv.URL + path(f.people, "records?公民身份号码="+id1)
 	tr := &http.Transport{MaxIdleConnsPerHost: 256}
