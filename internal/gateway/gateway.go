@@ -97,6 +97,7 @@ type Gateway struct {
 	breakers breakers
 	stats    statsAgg
 	refused  refusalCounter
+	metrics  metrics
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -161,6 +162,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, clock: cfg.Clock, log: cfg.Logger, skew: cfg.SignatureSkew, reload: make(chan struct{}, 1),
 		client: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	g.ctx, g.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	g.metrics = newMetrics()
 	g.breakers.init(cfg.BreakerFailures, cfg.BreakerOpen)
 	g.entries.init(cfg.Catalog, cfg.EntryTTL)
 	g.refused.interval = cfg.RefusalInterval

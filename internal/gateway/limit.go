@@ -160,6 +160,8 @@ func (g *Gateway) count(c *call, p *Problem) {
 		k.grant = c.grant.ID
 	}
 	lat := g.clock().Sub(c.start).Microseconds()
+	g.metrics.calls.WithLabelValues(k.kind, k.outcome).Inc()
+	g.metrics.latency.WithLabelValues(k.kind).Observe(float64(lat) / 1e6)
 	s := &g.stats
 	s.mu.Lock()
 	if s.pending == nil {
