@@ -355,8 +355,8 @@ func ResponseHash(requestID string, reqHash, respHash [32]byte) string {
 	return base64.StdEncoding.EncodeToString(h.Sum(nil))
 }
 
-// RequestHash is hex-free SHA-256 of METHOD "\n" escaped path "\n" raw query
-// "\n" hex(SHA-256(body)): what X-Request-Hash carries in hex.
+// RequestHash is SHA-256 of METHOD "\n" escaped path "\n" raw query "\n"
+// hex(SHA-256(body)); X-Request-Hash carries it in hex.
 func RequestHash(method, escapedPath, rawQuery string, body []byte) [32]byte {
 	b := sha256.Sum256(body)
 	return sha256.Sum256([]byte(method + "\n" + escapedPath + "\n" + rawQuery + "\n" + hex.EncodeToString(b[:])))
@@ -579,7 +579,7 @@ func untilMidnight(now time.Time) int {
 	return int(next.Sub(n).Seconds()) + 1
 }
 
-// jsonBody is the size-checked JSON answer.
+// jsonAnswer encodes an answer (HTML characters not escaped).
 func jsonAnswer(v any) ([]byte, *Problem) {
 	var buf bytes.Buffer
 	enc := newEncoder(&buf)
