@@ -27,6 +27,7 @@ import (
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/catalogio"
 	"xiangyun/internal/db"
+	"xiangyun/internal/gateway"
 	"xiangyun/internal/httpx"
 	"xiangyun/internal/ingest"
 	"xiangyun/internal/notify"
@@ -113,6 +114,7 @@ type Server struct {
 	Routes  *httpx.Table
 	API     *api.API
 	Imports *catalogio.Limiter // concurrent catalog imports (API and console)
+	Gateway *gateway.Gateway   // the exchange gateway at /gw/v1/
 	Handler http.Handler
 
 	anchored bool   // the audit log was found consistent with its anchor
@@ -212,6 +214,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if s.Share, err = share.Open(ctx, s.Control, s.Orgs, s.Catalog, shareOpts); err != nil {
 		return fail(err)
 	}
+	if s.Gateway, err = gateway.New(ctx, gateway.Config{Snapshot: s.Share.Snapshot, Subscribe: s.Share.Subscribe,
+		Records: s.Ingest, Catalog: s.Catalog, Audit: s.Audit, Logger: log, TrustedProxies: cfg.TrustedProxies}); err != nil {
+		return fail(err)
+	}
 	if err := s.buildHandler(); err != nil {
 		return fail(err)
 	}
@@ -255,6 +261,7 @@ func (s *Server) buildHandler() error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), reqCount, reqTime)
+	reg.MustRegister(s.Gateway.Collectors()...)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -292,7 +299,18 @@ func (s *Server) buildHandler() error {
 		}
 		http.Error(w, "403 "+zh+" / "+en, http.StatusForbidden)
 	}))
-	s.Handler = securityHeaders(s.Config.SecureCookies, csrf.Handler(s.Authn.Middleware(mux)))
+	site := csrf.Handler(s.Authn.Middleware(mux))
+	// The exchange gateway sits outside the console's CSRF and session
+	// middleware: applications authenticate with their own credentials.
+	// It gets every path under /gw/ as sent (not cleaned by ServeMux), so
+	// that it normalises and refuses path tricks itself.
+	s.Handler = securityHeaders(s.Config.SecureCookies, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.EscapedPath(); strings.HasPrefix(strings.ToLower(p), "/gw/") || strings.EqualFold(p, "/gw") {
+			s.Gateway.ServeHTTP(w, r)
+			return
+		}
+		site.ServeHTTP(w, r)
+	}))
 	return nil
 }
 
@@ -350,6 +368,11 @@ func (s *Server) Stores() []*db.DB { return []*db.DB{s.Control, s.AuditDB, s.Dat
 
 // Close anchors the audit log's head and releases the stores.
 func (s *Server) Close() {
+	if s.Gateway != nil {
+		if err := s.Gateway.Close(); err != nil { // flushes call statistics
+			s.Log.Error("gateway close", "err", err)
+		}
+	}
 	if s.Share != nil {
 		s.Share.Close() // stops listening for other nodes' changes
 	}
