@@ -97,6 +97,10 @@ const (
 
 	PermDataUpload Permission = "data.upload" // upload and push records of one's own body's entries
 	PermDataRead   Permission = "data.read"   // read records and batches (own body's; masked for the platform)
+
+	// PermShareStats reads gateway call statistics (调用统计): platform reviewers all of them; a chief data officer
+	// those of the own body as consumer and as provider (数据使用情况).
+	PermShareStats Permission = "share.stats"
 )
 
 // grants is the role → permission table: least privilege, 三员分立.
@@ -106,9 +110,9 @@ var grants = map[Role][]Permission{
 	RoleSecurityOfficer: {PermDashboard, PermOrgRead, PermUserRead, PermRoleGrant},
 	RoleAuditor:         {PermDashboard, PermAuditRead},
 	RoleReviewer: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogReview, PermCatalogLists,
-		PermCatalogDemand, PermQualityRead, PermDataRead},
+		PermCatalogDemand, PermQualityRead, PermDataRead, PermShareStats},
 	RoleChiefDataOfficer: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogEdit, PermCatalogSubmit,
-		PermCatalogDemand, PermQualityRead, PermQualityManage, PermDataUpload, PermDataRead},
+		PermCatalogDemand, PermQualityRead, PermQualityManage, PermDataUpload, PermDataRead, PermShareStats},
 	RoleDataSpecialist: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogEdit, PermQualityRead, PermQualityManage,
 		PermDataUpload, PermDataRead},
 }
