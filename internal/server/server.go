@@ -32,6 +32,7 @@ import (
 	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 	"xiangyun/internal/quality"
+	"xiangyun/internal/share"
 	"xiangyun/internal/web"
 )
 
@@ -103,11 +104,13 @@ type Server struct {
 	Catalog *catalog.Service
 	Quality *quality.Service
 	Ingest  *ingest.Service
-	Authn   *httpx.Authenticator
-	Routes  *httpx.Table
-	API     *api.API
-	Imports *catalogio.Limiter // concurrent catalog imports (API and console)
-	Handler http.Handler
+	// ShareStats is the gateway's call statistics (internal/share/stats.go) on the control store.
+	ShareStats *share.Stats
+	Authn      *httpx.Authenticator
+	Routes     *httpx.Table
+	API        *api.API
+	Imports    *catalogio.Limiter // concurrent catalog imports (API and console)
+	Handler    http.Handler
 
 	anchored bool   // the audit log was found consistent with its anchor
 	unlock   func() // releases the data directory
@@ -198,6 +201,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		Quality: s.Quality, Control: s.Control}); err != nil {
 		return fail(err)
 	}
+	if s.ShareStats, err = share.OpenStats(ctx, s.Control, s.Orgs, s.Catalog); err != nil {
+		return fail(err)
+	}
 	if err := s.buildHandler(); err != nil {
 		return fail(err)
 	}
@@ -223,9 +229,9 @@ func (s *Server) buildHandler() error {
 		s.Imports = catalogio.NewLimiter(1)
 	}
 	s.API = api.New(mux, api.Deps{Imports: s.Imports, Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Quality: s.Quality, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version,
-		Ingest: s.Ingest, SpoolDir: filepath.Join(s.Config.DataDir, "uploads")})
+		Ingest: s.Ingest, SpoolDir: filepath.Join(s.Config.DataDir, "uploads"), ShareStats: s.ShareStats})
 	console, err := web.New(mux, web.Deps{Imports: s.Imports, Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Quality: s.Quality, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, Log: s.Log,
-		Ingest: s.Ingest, SpoolDir: filepath.Join(s.Config.DataDir, "uploads"),
+		Ingest: s.Ingest, SpoolDir: filepath.Join(s.Config.DataDir, "uploads"), ShareStats: s.ShareStats,
 		Brand: s.Config.Brand, Login: s.API.Login, Cookie: cookie, Version: Version, Started: time.Now()})
 	if err != nil {
 		return err

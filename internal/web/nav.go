@@ -38,6 +38,10 @@ var navGroups = []struct {
 		{"quality-overdue", "/quality/overdue", "逾期未更新", "Overdue data", auth.PermQualityRead},
 		{"quality-one-source", "/quality/one-source", "一数一源", "One datum, one source", auth.PermCatalogReview},
 	}},
+	{"共享交换", "Sharing", []navDef{
+		{"share-stats", "/share/stats", "调用统计", "Call statistics", auth.PermShareStats},
+		{"share-usage", "/share/usage", "数据使用情况", "Data usage", auth.PermShareStats},
+	}},
 	{"系统管理", "Administration", []navDef{
 		{"orgs", "/orgs", "机构管理", "Bodies", auth.PermOrgRead},
 		{"users", "/users", "用户与角色", "Users & roles", auth.PermUserRead},

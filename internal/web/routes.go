@@ -45,4 +45,5 @@ func (c *Console) routes() {
 	c.dataRoutes()
 	c.qualityRoutes()
 	c.notificationRoutes()
+	c.shareStatsRoutes()
 }

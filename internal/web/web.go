@@ -28,6 +28,7 @@ import (
 	"xiangyun/internal/notify"
 	"xiangyun/internal/org"
 	"xiangyun/internal/quality"
+	"xiangyun/internal/share"
 )
 
 //go:embed templates static
@@ -55,6 +56,8 @@ type Deps struct {
 	Ingest  *ingest.Service // records pages; nil leaves them out
 	// SpoolDir is where uploaded records files wait while their batches run.
 	SpoolDir string
+	// ShareStats is the gateway's call statistics; nil leaves its pages out.
+	ShareStats *share.Stats
 }
 
 // Console serves the staff pages.
