@@ -46,7 +46,6 @@ import (
 	"xiangyun/internal/auth"
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/db"
-	"xiangyun/internal/demo"
 	"xiangyun/internal/ident"
 	"xiangyun/internal/ingest"
 	"xiangyun/internal/org"
@@ -145,6 +144,9 @@ type gwBench struct {
 	s       *server.Server
 	entry   catalog.Entry
 	backend string // base URL of the backend
+	police  int64  // the providing body (吉林省公安厅)
+	market  int64  // the consuming body (吉林省市场监督管理厅)
+	spec    auth.User
 	close   []func()
 }
 
@@ -178,9 +180,9 @@ func Gateway(ctx context.Context, o GatewayOptions, stderr io.Writer) (_ *Gatewa
 		return nil, err
 	}
 
-	g.stage("loading the demo organisations and users")
-	if _, err := demo.Load(ctx, demo.Services{Orgs: s.Orgs, Auth: s.Auth, Catalog: s.Catalog, Audit: s.Audit}, demoPassword()); err != nil {
-		return nil, fmt.Errorf("demo data: %w", err)
+	g.stage("creating the providing and the consuming body")
+	if err := g.setupBodies(ctx); err != nil {
+		return nil, err
 	}
 	start := time.Now()
 	if err := g.loadRecords(ctx); err != nil {
@@ -345,25 +347,44 @@ func residentID(i int) string {
 var benchSurnames = []rune("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗")
 var benchGiven = []string{"伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰"}
 
+// setupBodies creates the providing body (the police) with its data specialist, who uploads the records, and the
+// consuming body (the market authority), whose application calls the gateway.
+func (g *gwBench) setupBodies(ctx context.Context) error {
+	s := g.s
+	if _, err := s.Orgs.CreateRegion(ctx, org.Region{Code: "220000", Name: "吉林省"}); err != nil {
+		return err
+	}
+	for i, b := range []struct {
+		name string
+		id   *int64
+	}{{"吉林省公安厅", &g.police}, {"吉林省市场监督管理厅", &g.market}} {
+		oc := fmt.Sprintf("%08d", 41000000+i*97)
+		c1, _ := ident.OrgCodeCheckChar(oc)
+		first := "11220000" + oc + string(c1)
+		c2, _ := ident.CreditCodeCheckChar(first)
+		body, err := s.Orgs.CreateBody(ctx, org.BodyInput{Name: b.name, CreditCode: first + string(c2), Kind: org.KindAgency, RegionCode: "220000"})
+		if err != nil {
+			return err
+		}
+		*b.id = body.ID
+	}
+	u, err := s.Auth.CreateUser(ctx, auth.UserInput{Username: "police_spec", DisplayName: "公安厅数据专员", BodyID: g.police, Password: demoPassword()})
+	if err != nil {
+		return err
+	}
+	if err := s.Auth.GrantRole(ctx, 0, u.ID, auth.RoleDataSpecialist, g.police); err != nil {
+		return err
+	}
+	g.spec, err = s.Auth.User(ctx, u.ID)
+	return err
+}
+
 // loadRecords publishes the police identity entry of the demo's shape and uploads --rows records into it through
 // ingest's upload path (spooled CSV, typed, checked by the quality rules, staged and published), as the police's data
 // specialist.
 func (g *gwBench) loadRecords(ctx context.Context) error {
 	s := g.s
-	bodies, _, err := s.Orgs.Bodies(ctx, org.BodyFilter{Q: "吉林省公安厅", Limit: 10})
-	if err != nil {
-		return err
-	}
-	var police int64
-	for _, b := range bodies {
-		if b.Name == "吉林省公安厅" {
-			police = b.ID
-		}
-	}
-	if police == 0 {
-		return errors.New("bench: the demo has no 吉林省公安厅")
-	}
-	in := catalog.EntryInput{ProviderID: police, Content: catalog.Content{
+	in := catalog.EntryInput{ProviderID: g.police, Content: catalog.Content{
 		Name: "吉林省居民身份核验信息（基准测试）", Class: "1/01/001", FormatClass: "database", FormatType: "oracle",
 		Abstract: "基准测试用的常住人口身份信息：公民身份号码、姓名、性别、出生日期和户籍地址。",
 		Items: []catalog.Item{
@@ -384,11 +405,7 @@ func (g *gwBench) loadRecords(ctx context.Context) error {
 	if g.entry, err = s.Catalog.Get(ctx, catalog.System, es[0].ID); err != nil {
 		return err
 	}
-	u, err := s.Auth.UserByName(ctx, "police_spec")
-	if err != nil {
-		return err
-	}
-	p := &auth.Principal{User: u}
+	p := &auth.Principal{User: g.spec}
 
 	g.stage(fmt.Sprintf("writing %s records to a CSV file", commas(g.o.Rows)))
 	f, err := os.CreateTemp("", "xiangyun-bench-records-*.csv")
@@ -674,7 +691,9 @@ func (r *GatewayReport) Markdown(w io.Writer) {
 	}
 }
 
-func gwMS(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
+func gwMS(d time.Duration) string {
+	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+}
 
 func yes(ok bool) string {
 	if ok {
