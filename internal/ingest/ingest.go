@@ -63,6 +63,7 @@ type Service struct {
 	mu      sync.Mutex
 	qmu     sync.Mutex // one quality delivery at a time
 	running map[int64]*run
+	plan    readPlan // the gateway's read path (query.go)
 	wg      sync.WaitGroup
 	ctx     context.Context
 	stop    context.CancelFunc

@@ -27,6 +27,7 @@ import (
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/catalogio"
 	"xiangyun/internal/db"
+	"xiangyun/internal/gateway"
 	"xiangyun/internal/httpx"
 	"xiangyun/internal/ingest"
 	"xiangyun/internal/notify"
@@ -110,6 +111,7 @@ type Server struct {
 	Routes     *httpx.Table
 	API        *api.API
 	Imports    *catalogio.Limiter // concurrent catalog imports (API and console)
+	Gateway    *gateway.Gateway   // the exchange gateway at /gw/v1/
 	Handler    http.Handler
 
 	anchored bool   // the audit log was found consistent with its anchor
@@ -204,6 +206,17 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if s.ShareStats, err = share.OpenStats(ctx, s.Control, s.Orgs, s.Catalog); err != nil {
 		return fail(err)
 	}
+	// TODO(share): replace the placeholder snapshot with share.Service.Snapshot
+	// and Subscribe with share.Service.Subscribe, and Stats with
+	// share.Service.RecordCalls, once internal/share lands.
+	emptySnapshot := func(context.Context) (*share.Snapshot, error) {
+		return &share.Snapshot{Built: time.Now(), Credentials: map[string]*share.Credential{}, Grants: map[share.GrantKey]*share.Grant{},
+			Services: map[int64]*share.ProviderService{}, QuotaUsed: map[int64]int64{}}, nil
+	}
+	if s.Gateway, err = gateway.New(ctx, gateway.Config{Snapshot: emptySnapshot, Records: s.Ingest, Catalog: s.Catalog, Audit: s.Audit,
+		Stats: s.ShareStats.RecordCalls, Logger: log, TrustedProxies: cfg.TrustedProxies}); err != nil {
+		return fail(err)
+	}
 	if err := s.buildHandler(); err != nil {
 		return fail(err)
 	}
@@ -284,7 +297,18 @@ func (s *Server) buildHandler() error {
 		}
 		http.Error(w, "403 "+zh+" / "+en, http.StatusForbidden)
 	}))
-	s.Handler = securityHeaders(s.Config.SecureCookies, csrf.Handler(s.Authn.Middleware(mux)))
+	site := csrf.Handler(s.Authn.Middleware(mux))
+	// The exchange gateway sits outside the console's CSRF and session
+	// middleware: applications authenticate with their own credentials.
+	// It gets every path under /gw/ as sent (not cleaned by ServeMux), so
+	// that it normalises and refuses path tricks itself.
+	s.Handler = securityHeaders(s.Config.SecureCookies, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.EscapedPath(); strings.HasPrefix(strings.ToLower(p), "/gw/") || strings.EqualFold(p, "/gw") {
+			s.Gateway.ServeHTTP(w, r)
+			return
+		}
+		site.ServeHTTP(w, r)
+	}))
 	return nil
 }
 
@@ -341,6 +365,11 @@ func (s *Server) Stores() []*db.DB { return []*db.DB{s.Control, s.AuditDB, s.Dat
 
 // Close anchors the audit log's head and releases the stores.
 func (s *Server) Close() {
+	if s.Gateway != nil {
+		if err := s.Gateway.Close(); err != nil {
+			s.Log.Error("gateway close", "err", err)
+		}
+	}
 	if s.Ingest != nil {
 		s.Ingest.Close() // running batches end as failed, nothing published
 	}
