@@ -112,7 +112,11 @@ type LoadRun struct {
 	Errors   int // requests without an answer
 	RPS      float64
 	P50, P99 time.Duration
-	Raw      string // hey's summary
+	// CPUPerReq is the CPU this process (server, backend and hey alike) and the PostgreSQL server used per answer;
+	// Others is what other processes on the machine used meanwhile, in CPUs (-1: unknown).
+	CPUPerReq time.Duration
+	Others    float64
+	Raw       string // hey's summary
 }
 
 // GatewayPath is one path's pair of runs.
@@ -249,6 +253,7 @@ func Gateway(ctx context.Context, o GatewayOptions, stderr io.Writer) (_ *Gatewa
 			reqs[p.Name] = gw.reqs[p.Name]
 		}
 	}
+	pg := s.Control.Dialect == db.Postgres
 	var before int64
 	if gw.reason == "" {
 		if before, err = gw.auditSize(ctx); err != nil {
@@ -261,12 +266,12 @@ func Gateway(ctx context.Context, o GatewayOptions, stderr io.Writer) (_ *Gatewa
 			continue
 		}
 		g.stage(fmt.Sprintf("%s: saturation, %d workers, %s", p.Name, o.Concurrency, o.Duration))
-		if p.Sat, err = runHey(ctx, reqs[p.Name], o.Concurrency, 0, o.Duration); err != nil {
+		if p.Sat, err = runHey(ctx, reqs[p.Name], o.Concurrency, 0, o.Duration, pg); err != nil {
 			return nil, err
 		}
 		half := p.Sat.RPS / 2
 		g.stage(fmt.Sprintf("%s: half load, %.0f requests/s", p.Name, half))
-		if p.Half, err = runHey(ctx, reqs[p.Name], o.Concurrency, half, o.Duration); err != nil {
+		if p.Half, err = runHey(ctx, reqs[p.Name], o.Concurrency, half, o.Duration, pg); err != nil {
 			return nil, err
 		}
 		if p.Name == gwService || p.Name == gwQuery {
@@ -552,7 +557,7 @@ func (g *gwBench) lookupHandler(ctx context.Context) (http.Handler, error) {
 }
 
 // runHey runs hey's requester for d with c workers, as fast as they go (rate 0) or at rate requests/s in all.
-func runHey(ctx context.Context, req func() *http.Request, c int, rate float64, d time.Duration) (*LoadRun, error) {
+func runHey(ctx context.Context, req func() *http.Request, c int, rate float64, d time.Duration, pg bool) (*LoadRun, error) {
 	var out bytes.Buffer
 	w := &requester.Work{
 		Request:     req(),
@@ -568,6 +573,7 @@ func runHey(ctx context.Context, req func() *http.Request, c int, rate float64, 
 		w.QPS = rate / float64(c)
 	}
 	w.Init()
+	cpu := readCPU(pg)
 	done := make(chan struct{})
 	go func() {
 		select {
@@ -587,6 +593,14 @@ func runHey(ctx context.Context, req func() *http.Request, c int, rate float64, 
 		return nil, err
 	}
 	run.Target = rate
+	after := readCPU(pg)
+	run.Others, _, _ = othersSince(cpu)
+	if cpu.ok && after.ok && run.Requests > 0 {
+		used := (after.self - cpu.self) + (after.postgres - cpu.postgres)
+		run.CPUPerReq = time.Duration(used / float64(run.Requests) * float64(time.Second))
+	} else {
+		run.CPUPerReq = -1
+	}
 	if run.Requests+run.Errors == 0 {
 		return nil, fmt.Errorf("bench: hey sent no request in %s (is the machine starved?)", d)
 	}
@@ -652,13 +666,13 @@ func (r *GatewayReport) Markdown(w io.Writer) {
 		r.CPU, r.CPUs, r.MemTotal, r.Go, r.GOOS, r.GOARCH, r.Hey)
 	fmt.Fprintf(w, "Each run %s with %d workers; half load is half the saturation rate of the same path. Records loaded through ingest in %s.\n\n",
 		r.Opts.Duration, r.Opts.Concurrency, r.LoadTime.Round(time.Millisecond))
-	fmt.Fprintln(w, "| path | what | saturation req/s | p50 | p99 | half load req/s | p50 | p99 | non-2xx / errors |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| path | what | saturation req/s | p50 | p99 | CPU/answer | half load req/s | p50 | p99 | non-2xx / errors | other processes (CPUs) |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	by := map[string]*GatewayPath{}
 	for _, p := range r.Paths {
 		by[p.Name] = p
 		if p.Sat == nil {
-			fmt.Fprintf(w, "| %s | %s | not run: %s | | | | | | |\n", p.Name, p.Desc, p.NotRun)
+			fmt.Fprintf(w, "| %s | %s | not run: %s | | | | | | | | |\n", p.Name, p.Desc, p.NotRun)
 			continue
 		}
 		bad := 0
@@ -670,8 +684,12 @@ func (r *GatewayReport) Markdown(w io.Writer) {
 			}
 			bad += run.Errors
 		}
-		fmt.Fprintf(w, "| %s | %s | %.0f | %s | %s | %.0f | %s | %s | %d |\n", p.Name, p.Desc, p.Sat.RPS, gwMS(p.Sat.P50), gwMS(p.Sat.P99),
-			p.Half.RPS, gwMS(p.Half.P50), gwMS(p.Half.P99), bad)
+		cpu := "?"
+		if p.Sat.CPUPerReq >= 0 {
+			cpu = fmt.Sprintf("%d µs", p.Sat.CPUPerReq.Microseconds())
+		}
+		fmt.Fprintf(w, "| %s | %s | %.0f | %s | %s | %s | %.0f | %s | %s | %d | %.1f, %.1f |\n", p.Name, p.Desc, p.Sat.RPS, gwMS(p.Sat.P50), gwMS(p.Sat.P99),
+			cpu, p.Half.RPS, gwMS(p.Half.P50), gwMS(p.Half.P99), bad, p.Sat.Others, p.Half.Others)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| goal | measured | met |")
@@ -701,6 +719,8 @@ func (r *GatewayReport) Markdown(w io.Writer) {
 	} else {
 		fmt.Fprintln(w, "| audit records = gateway calls | not run | — |")
 	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "CPU/answer: CPU time of this process (server, backend and load generator together) and of the PostgreSQL server per answer at saturation. Other processes: CPUs that other processes on the machine used during the saturation and the half-load run. hey reports latencies to 0.1 ms.")
 	fmt.Fprintln(w)
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "- %s\n", n)
