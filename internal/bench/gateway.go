@@ -34,9 +34,11 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -63,6 +65,8 @@ type GatewayOptions struct {
 	Concurrency int           // hey workers at saturation
 	Keep        bool
 	Seed        uint64
+	// Profile, when set, is a directory that gets a CPU profile (pprof) of each path's saturation run.
+	Profile string
 }
 
 // DefaultGatewayOptions are the figures.
@@ -81,6 +85,7 @@ func GatewayCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "concurrent hey workers at saturation")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the database and the data directory")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the keys the query and lookup paths ask for")
+	fs.StringVar(&o.Profile, "cpuprofile", "", "directory to write a CPU profile (PATH.pprof) of each path's saturation run into")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -266,7 +271,13 @@ func Gateway(ctx context.Context, o GatewayOptions, stderr io.Writer) (_ *Gatewa
 			continue
 		}
 		g.stage(fmt.Sprintf("%s: saturation, %d workers, %s", p.Name, o.Concurrency, o.Duration))
-		if p.Sat, err = runHey(ctx, reqs[p.Name], o.Concurrency, 0, o.Duration, pg); err != nil {
+		stop, err := startProfile(o.Profile, p.Name)
+		if err != nil {
+			return nil, err
+		}
+		p.Sat, err = runHey(ctx, reqs[p.Name], o.Concurrency, 0, o.Duration, pg)
+		stop()
+		if err != nil {
 			return nil, err
 		}
 		half := p.Sat.RPS / 2
@@ -837,4 +848,23 @@ func (g *gwBench) gatewayPaths(ctx context.Context, randomKey func() string) (gw
 		}
 	}
 	return paths, nil
+}
+
+// startProfile starts a CPU profile into dir/name.pprof when dir is set; the function it returns stops it.
+func startProfile(dir, name string) (func(), error) {
+	if dir == "" {
+		return func() {}, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.Create(filepath.Join(dir, name+".pprof"))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
