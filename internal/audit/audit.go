@@ -189,7 +189,13 @@ func (l *Log) appendAll(ctx context.Context, entries []Entry, origins []string) 
 		if err := tx.QueryRowContext(ctx, q).Scan(&size); err != nil {
 			return err
 		}
-		hr := &txHashReader{ctx: ctx, tx: tx.Tx, cache: make(map[int64]tlog.Hash)}
+		// Without origins to check against rows written in this
+		// transaction, records and hashes are written at the end in a few
+		// multi-row statements (group commit: one round trip per hundreds
+		// of records instead of two per record).
+		deferred := origins == nil
+		hr := &txHashReader{ctx: ctx, tx: tx.Tx, cache: make(map[int64]tlog.Hash), deferred: deferred}
+		var rows []any
 		appended, checkpoints = appended[:0], checkpoints[:0]
 		for i := range out {
 			var origin *string
@@ -210,11 +216,11 @@ func (l *Log) appendAll(ctx context.Context, entries []Entry, origins []string) 
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO audit_records
-				(seq, time, actor_id, actor, action, object, outcome, ip, request_id, detail, leaf_hash, origin)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-				e.Seq, db.Time{Time: e.Time}, e.ActorID, e.Actor, e.Action, e.Object,
-				e.Outcome, e.IP, e.RequestID, details[i], hexHash(h), origin); err != nil {
+			row := []any{e.Seq, db.Time{Time: e.Time}, e.ActorID, e.Actor, e.Action, e.Object,
+				e.Outcome, e.IP, e.RequestID, details[i], hexHash(h), origin}
+			if deferred {
+				rows = append(rows, row...)
+			} else if err := insertRecords(ctx, tx.Tx, row); err != nil {
 				return err
 			}
 			appended = append(appended, *e)
@@ -233,6 +239,12 @@ func (l *Log) appendAll(ctx context.Context, entries []Entry, origins []string) 
 				}
 				checkpoints = append(checkpoints, []byte(signed))
 			}
+		}
+		if err := insertRecords(ctx, tx.Tx, rows); err != nil {
+			return err
+		}
+		if err := hr.flush(); err != nil {
+			return err
 		}
 		root, err := tlog.TreeHash(size, hr)
 		if err != nil {
@@ -372,12 +384,41 @@ func (l *Log) readHead(ctx context.Context) (headRow, error) {
 	return h, nil
 }
 
+// recordCols is the number of columns insertRecords writes per record.
+const recordCols = 12
+
+// insertRecords writes audit records given as consecutive groups of
+// recordCols values, up to 400 records per statement.
+func insertRecords(ctx context.Context, tx *sql.Tx, vals []any) error {
+	const per = 400
+	for len(vals) > 0 {
+		n := min(len(vals)/recordCols, per)
+		var b strings.Builder
+		b.WriteString(`INSERT INTO audit_records
+			(seq, time, actor_id, actor, action, object, outcome, ip, request_id, detail, leaf_hash, origin) VALUES `)
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(db.Placeholders(i*recordCols+1, recordCols))
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), vals[:n*recordCols]...); err != nil {
+			return err
+		}
+		vals = vals[n*recordCols:]
+	}
+	return nil
+}
+
 // txHashReader reads stored hashes inside the append transaction, with the
-// hashes written by this transaction cached in memory.
+// hashes written by this transaction cached in memory. When deferred, the
+// hashes stored are only cached until flush writes them all.
 type txHashReader struct {
-	ctx   context.Context
-	tx    *sql.Tx
-	cache map[int64]tlog.Hash
+	ctx      context.Context
+	tx       *sql.Tx
+	cache    map[int64]tlog.Hash
+	deferred bool
+	pending  []int64 // indexes stored but not yet written, ascending
 }
 
 func (r *txHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
@@ -432,6 +473,41 @@ func (r *txHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 
 // store writes hashes at consecutive indexes from first and caches them.
 func (r *txHashReader) store(first int64, hashes []tlog.Hash) error {
+	if r.deferred {
+		for i, h := range hashes {
+			r.cache[first+int64(i)] = h
+			r.pending = append(r.pending, first+int64(i))
+		}
+		return nil
+	}
+	return r.write(first, hashes)
+}
+
+// flush writes the deferred hashes, up to 1000 per statement.
+func (r *txHashReader) flush() error {
+	for len(r.pending) > 0 {
+		n := min(len(r.pending), 1000)
+		var b strings.Builder
+		args := make([]any, 0, 2*n)
+		b.WriteString("INSERT INTO audit_hashes (id, hash) VALUES ")
+		for i, id := range r.pending[:n] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "($%d, $%d)", 2*i+1, 2*i+2)
+			h := r.cache[id]
+			args = append(args, id, h[:])
+		}
+		if _, err := r.tx.ExecContext(r.ctx, b.String(), args...); err != nil {
+			return err
+		}
+		r.pending = r.pending[n:]
+	}
+	return nil
+}
+
+// write inserts hashes at consecutive indexes from first and caches them.
+func (r *txHashReader) write(first int64, hashes []tlog.Hash) error {
 	var b strings.Builder
 	args := make([]any, 0, 2*len(hashes))
 	b.WriteString("INSERT INTO audit_hashes (id, hash) VALUES ")

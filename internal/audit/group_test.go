@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// TestCommitterGroupsConcurrentAppends: 20 goroutines × 30 records through
+// TestCommitterGroupsConcurrentAppends: 20 goroutines × 60 records through
 // one committer land as fewer transactions than records, every caller gets
 // its own sequence number, and the log verifies; after the store is closed
 // Append fails instead of pretending.
@@ -16,7 +16,7 @@ func TestCommitterGroupsConcurrentAppends(t *testing.T) {
 		ctx := context.Background()
 		l, store := openTestLog(t, dsn(t))
 		c := l.NewCommitter(64, 0)
-		const workers, each = 20, 30
+		const workers, each = 20, 60 // crosses the checkpoint at 1000
 		var (
 			wg   sync.WaitGroup
 			mu   sync.Mutex
@@ -56,6 +56,10 @@ func TestCommitterGroupsConcurrentAppends(t *testing.T) {
 		rep := mustVerify(t, l)
 		if !rep.OK || rep.Size != workers*each {
 			t.Fatalf("verify: %+v %v", rep, rep.First)
+		}
+		var cps int
+		if err := store.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM audit_checkpoints WHERE size = 1000").Scan(&cps); err != nil || cps != 1 {
+			t.Fatalf("checkpoint at 1000 inside a batch: %d %v", cps, err)
 		}
 		// A malformed entry is refused alone.
 		if _, err := c.Append(ctx, Entry{}); err == nil {

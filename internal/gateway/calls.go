@@ -79,7 +79,8 @@ func maskValue(rule string, v any) any {
 	return mask.Apply(mask.Redact, "*")
 }
 
-// noteMasks lists the masks applied, for the audit record.
+// noteView records the items returned and the masks applied, for the audit
+// record.
 func (c *call) noteView(v view) {
 	c.items = v.items
 	for _, n := range v.items {

@@ -97,6 +97,7 @@ type Gateway struct {
 	breakers breakers
 	stats    statsAgg
 	refused  refusalCounter
+	metrics  metrics
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -161,6 +162,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, clock: cfg.Clock, log: cfg.Logger, skew: cfg.SignatureSkew, reload: make(chan struct{}, 1),
 		client: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	g.ctx, g.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	g.metrics = newMetrics()
 	g.breakers.init(cfg.BreakerFailures, cfg.BreakerOpen)
 	g.entries.init(cfg.Catalog, cfg.EntryTTL)
 	g.refused.interval = cfg.RefusalInterval
@@ -285,6 +287,7 @@ type call struct {
 	records   int
 	keyID     string
 	quotaHeld bool
+	status    int
 }
 
 // ServeHTTP answers a /gw/v1 request.
@@ -331,6 +334,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		retryAfter(w.Header(), p)
 		respHash = sha256.Sum256(answer)
 	}
+	c.status = status
 	g.count(c, p)
 	h := w.Header()
 	h.Set("Content-Type", ctype)
@@ -351,8 +355,8 @@ func ResponseHash(requestID string, reqHash, respHash [32]byte) string {
 	return base64.StdEncoding.EncodeToString(h.Sum(nil))
 }
 
-// RequestHash is hex-free SHA-256 of METHOD "\n" escaped path "\n" raw query
-// "\n" hex(SHA-256(body)): what X-Request-Hash carries in hex.
+// RequestHash is SHA-256 of METHOD "\n" escaped path "\n" raw query "\n"
+// hex(SHA-256(body)); X-Request-Hash carries it in hex.
 func RequestHash(method, escapedPath, rawQuery string, body []byte) [32]byte {
 	b := sha256.Sum256(body)
 	return sha256.Sum256([]byte(method + "\n" + escapedPath + "\n" + rawQuery + "\n" + hex.EncodeToString(b[:])))
@@ -474,6 +478,10 @@ func (g *Gateway) serve(r *http.Request, c *call) (int, []byte, string, *Problem
 // unauthenticated or rate-limited refusal into its source's next record).
 func (g *Gateway) record(ctx context.Context, c *call, status int, p *Problem, respHash [32]byte) error {
 	outcome, code := audit.OutcomeSuccess, "ok"
+	if p == nil && status >= 400 {
+		// A provider service's own refusal, relayed (filtered).
+		outcome, code = audit.OutcomeFailure, providerCode(status)
+	}
 	if p != nil {
 		code = p.Code
 		outcome = audit.OutcomeDenied
@@ -549,6 +557,9 @@ func (g *Gateway) record(ctx context.Context, c *call, status int, p *Problem, r
 	return err
 }
 
+// providerCode is the outcome of a relayed 4xx answer of a provider service.
+func providerCode(status int) string { return "provider_" + strconv.Itoa(status) }
+
 func truncate(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
@@ -568,7 +579,7 @@ func untilMidnight(now time.Time) int {
 	return int(next.Sub(n).Seconds()) + 1
 }
 
-// jsonBody is the size-checked JSON answer.
+// jsonAnswer encodes an answer (HTML characters not escaped).
 func jsonAnswer(v any) ([]byte, *Problem) {
 	var buf bytes.Buffer
 	enc := newEncoder(&buf)

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -78,7 +79,7 @@ func (h *holder) change(fn func(s *share.Snapshot)) {
 }
 
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	ctx      context.Context
 	cat      *catalog.Service
 	rec      *ingest.Service
@@ -104,6 +105,8 @@ const (
 	id3 = "51343620000320711X"
 )
 
+var benchPG = flag.Bool("pg", false, "benchmarks on PostgreSQL")
+
 func creditCode(prefix, region string, n int) string {
 	oc := fmt.Sprintf("%08d", 21000000+n*53)
 	c, _ := ident.OrgCodeCheckChar(oc)
@@ -117,7 +120,7 @@ func credential(keyID, secret string, app, body int64) *share.Credential {
 	return &share.Credential{KeyID: keyID, AppID: app, BodyID: body, SecretHash: sha256.Sum256([]byte(secret))}
 }
 
-func newFixture(t *testing.T, dsn string, opts ...func(*Config)) *fixture {
+func newFixture(t testing.TB, dsn string, opts ...func(*Config)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	control := dbtest.Open(t, dsn, "control")
@@ -667,6 +670,10 @@ func (f *fixture) testService(t *testing.T) {
 		case "/api/badjson":
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write([]byte(`{"姓名":`))
+		case "/api/missing":
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(404)
+			_, _ = w.Write([]byte(`{"title":"no such person","姓名":"段正淳","配偶姓名":"刀白凤"}`))
 		case "/api/hang":
 			<-r.Context().Done()
 		}
@@ -691,6 +698,11 @@ func (f *fixture) testService(t *testing.T) {
 		t.Fatalf("provider saw: %v", seen)
 	}
 	mu.Unlock()
+	// A provider's own refusal is relayed, filtered like any answer.
+	r = f.call("GET", path(f.svcEntry, "service/api/missing"), nil, a...)
+	if r.status != 404 || strings.TrimSpace(string(r.body)) != `{"姓名":"段**"}` {
+		t.Fatalf("relayed refusal: %d %s", r.status, r.body)
+	}
 	f.want(f.call("GET", path(f.svcEntry, "service/api/garbage"), nil, a...), 502, "gw.provider_bad_answer")
 	f.want(f.call("GET", path(f.svcEntry, "service/api/marriage"), nil, a...), 200, "") // resets the failure count
 	f.want(f.call("GET", path(f.svcEntry, "service/api/badjson"), nil, a...), 502, "gw.provider_bad_answer")
@@ -839,6 +851,17 @@ func (f *fixture) testStats(t *testing.T) {
 			withPurpose += c.Calls
 		}
 	}
+	// The quota grant's calls counted by the control plane's rule are the
+	// calls the gateway admitted: 3 on the first day and 1 on the next.
+	var quotaCalls int64
+	for _, c := range f.stats.counts {
+		if c.GrantID == 105 && CountsTowardQuota(c.Outcome) {
+			quotaCalls += c.Calls
+		}
+	}
+	if quotaCalls != 4 {
+		t.Fatalf("calls counting toward the quota: %d, want 4", quotaCalls)
+	}
 	if withPurpose != 1 || ok == 0 || total < 1000 {
 		t.Fatalf("stats: total=%d ok=%d purpose=%d", total, ok, withPurpose)
 	}
@@ -860,6 +883,60 @@ func TestFailClosed(t *testing.T) {
 				t.Fatalf("fail-closed answer: %s", r.body)
 			}
 			f.want(f.call("GET", q, nil), 503, "gw.audit_unavailable")
+		})
+	}
+}
+
+// BenchmarkQuery measures the query path over loopback (durable audit by
+// group commit), on SQLite, or on PostgreSQL with XIANGYUN_TEST_POSTGRES set
+// and -args -pg: go test ./internal/gateway -run X -bench Query -benchtime 5000x
+func BenchmarkQuery(b *testing.B) {
+	dsn := "sqlite:" + b.TempDir()
+	if *benchPG {
+		dsn = dbtest.TestDSNs(b)[db.Postgres](b)
+	}
+	f := newFixture(b, dsn)
+	f.setup()
+	url := f.srv.URL + path(f.people, "records?公民身份号码="+id1)
+	tr := &http.Transport{MaxIdleConnsPerHost: 256}
+	client := &http.Client{Transport: tr}
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest("GET", url, nil)
+			req.Header.Set("X-Client-Id", "civ")
+			req.Header.Set("Authorization", "Bearer civ-secret")
+			res, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				b.Errorf("status %d", res.StatusCode)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	batches, records := f.gw.commit.Stats()
+	b.ReportMetric(float64(records)/float64(max(batches, 1)), "records/txn")
+}
+
+// TestPeriodicRefresh: without change notices the periodic reload still
+// brings a revocation in.
+func TestPeriodicRefresh(t *testing.T) {
+	for dialect, dsn := range dbtest.TestDSNs(t) {
+		t.Run(string(dialect), func(t *testing.T) {
+			f := newFixture(t, dsn(t), func(c *Config) { c.Subscribe = nil; c.Refresh = 20 * time.Millisecond })
+			f.setup()
+			q := path(f.people, "records?公民身份号码="+id1)
+			f.want(f.call("GET", q, nil, auth2("civ", "civ-secret")...), 200, "")
+			f.h.change(func(s *share.Snapshot) { delete(s.Credentials, "civ") }) // no subscriber is told
+			waitVersion(t, f)
+			f.want(f.call("GET", q, nil, auth2("civ", "civ-secret")...), 401, "gw.unauthenticated")
 		})
 	}
 }

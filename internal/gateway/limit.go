@@ -81,6 +81,19 @@ func (g *Gateway) takeQuota(st *snapState, gr *share.Grant, now time.Time) *Prob
 	return nil
 }
 
+// CountsTowardQuota reports whether a call with this statistics outcome
+// was counted against its grant's daily quota: every call that passed the
+// validity, rate and quota checks. The control plane builds
+// Snapshot.QuotaUsed from the statistics with the same rule, so that a node
+// does not count its own calls twice.
+func CountsTowardQuota(outcome string) bool {
+	switch outcome {
+	case errNotYet.Code, errGrantExpired.Code, errRateLimited.Code, errQuota.Code:
+		return false
+	}
+	return true
+}
+
 // statsAgg aggregates call counts in memory until they are flushed.
 type statsAgg struct {
 	mu      sync.Mutex
@@ -137,6 +150,8 @@ func (g *Gateway) count(c *call, p *Problem) {
 	}
 	if p != nil {
 		k.outcome = p.Code
+	} else if c.status >= 400 {
+		k.outcome = providerCode(c.status)
 	}
 	if c.cred != nil {
 		k.app, k.body = c.cred.AppID, c.cred.BodyID
@@ -145,6 +160,8 @@ func (g *Gateway) count(c *call, p *Problem) {
 		k.grant = c.grant.ID
 	}
 	lat := g.clock().Sub(c.start).Microseconds()
+	g.metrics.calls.WithLabelValues(k.kind, k.outcome).Inc()
+	g.metrics.latency.WithLabelValues(k.kind).Observe(float64(lat) / 1e6)
 	s := &g.stats
 	s.mu.Lock()
 	if s.pending == nil {

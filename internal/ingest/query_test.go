@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"xiangyun/internal/catalog"
+	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
 )
 
@@ -59,6 +60,21 @@ func TestGatewayQueryAndVerify(t *testing.T) {
 		}
 		_, err = f.s.Verify(f.ctx, &e, map[string]string{"姓名": "张三"}, nil)
 		wantKind(t, err, errs.KindInvalid, "ingest.verify_key")
+
+		// A disputed record (异议; set here as the objection module will)
+		// carries its flag through both calls.
+		if err := f.data.Tx(f.ctx, func(tx *db.Tx) error {
+			return tx.Run(`UPDATE `+tableName(f.entryID)+` SET _disputed = TRUE WHERE c1 = $1`, id1)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		pg, err = f.s.Query(f.ctx, &e, Query{Items: []string{"姓名"}, Filters: map[string]string{"公民身份号码": id1}})
+		if err != nil || len(pg.Items) != 1 || pg.Items[0]["_disputed"] != true {
+			t.Fatalf("disputed record: %+v %v", pg, err)
+		}
+		if v, err = f.s.Verify(f.ctx, &e, map[string]string{"公民身份号码": id1}, nil); err != nil || !v.Disputed {
+			t.Fatalf("disputed verify: %+v %v", v, err)
+		}
 
 		var wg sync.WaitGroup
 		errc := make(chan error, 16)

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -42,6 +43,16 @@ func TestGatewayMounted(t *testing.T) {
 				if res.StatusCode != c.status || p.Code != c.code || res.Header.Get("X-Request-Id") == "" {
 					t.Fatalf("%s %s: %d %q", c.method, c.path, res.StatusCode, p.Code)
 				}
+			}
+			res, err := http.Get(e.ts.URL + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if !strings.Contains(string(m), `xiangyun_gateway_calls_total{kind="verify",outcome="gw.unauthenticated"} 1`) ||
+				!strings.Contains(string(m), "xiangyun_gateway_audit_records_total") {
+				t.Fatalf("gateway metrics missing:\n%s", m)
 			}
 			es, _, err := e.s.Audit.List(t.Context(), audit.Filter{Action: "gw."})
 			if err != nil || len(es) == 0 {
