@@ -117,9 +117,10 @@ func (s *Stats) RecordCalls(ctx context.Context, counts []CallCount) error {
 		if c.Kind == "" || c.Outcome == "" || len(c.Kind) > 32 || len(c.Outcome) > 64 {
 			return errCount("kind and outcome are required")
 		}
-		if len(c.Purpose) > 1000 {
-			c.Purpose = c.Purpose[:1000]
+		if r := []rune(c.Purpose); len(r) > 500 {
+			c.Purpose = string(r[:500])
 		}
+		c.Purpose = strings.ToValidUTF8(c.Purpose, "\uFFFD")
 		k := keyOf(c)
 		if m, ok := merged[k]; ok {
 			m.Calls += c.Calls
@@ -491,6 +492,8 @@ func (s *Stats) nameRows(ctx context.Context, group string, rows []StatsRow) err
 		id, _ := strconv.ParseInt(rows[i].Key, 10, 64)
 		if n, ok := names[id]; ok && n != "" {
 			rows[i].Name = n
+		} else if id == 0 {
+			rows[i].Name = "—" // a call refused before its application or entry was known
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -223,6 +224,24 @@ func TestStatsRecordAndReport(t *testing.T) {
 		}
 		if err := f.stats.RecordCalls(f.ctx, []CallCount{{Day: "yesterday", Kind: "query", Outcome: "ok", Calls: 1}}); errs.KindOf(err) != errs.KindInvalid {
 			t.Fatalf("bad day accepted: %v", err)
+		}
+		// A refusal before the application was known (no credential), with an over-long purpose cut at a rune.
+		long := strings.Repeat("核", 600)
+		if err := f.stats.RecordCalls(f.ctx, []CallCount{{Day: "2026-03-10", Kind: "call", Outcome: "gw.unauthenticated", Purpose: long, Calls: 3}}); err != nil {
+			t.Fatal(err)
+		}
+		byApp, err = f.stats.Report(f.ctx, f.p["reviewer"], StatsFilter{From: "2026-03-10", To: "2026-03-10", Group: GroupApplication})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var anon *StatsRow
+		for i := range byApp.Rows {
+			if byApp.Rows[i].Key == "0" {
+				anon = &byApp.Rows[i]
+			}
+		}
+		if anon == nil || anon.Name != "—" || anon.Refused != 3 {
+			t.Fatalf("unknown application: %+v", byApp.Rows)
 		}
 	})
 }
