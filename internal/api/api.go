@@ -46,6 +46,8 @@ type Deps struct {
 	// Imports bounds concurrent catalog imports, shared with the console;
 	// catalogio.Imports when nil.
 	Imports *catalogio.Limiter
+	// ShareStats is the gateway's call statistics; nil leaves its routes out.
+	ShareStats *share.Stats
 }
 
 // API registers operations on a huma API.
@@ -198,6 +200,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.qualityRoutes()
 	a.notificationRoutes()
 	a.shareRoutes()
+	a.shareStatsRoutes()
 	mux.HandleFunc("GET /api/v1/docs", serveDocs)
 	// Anything else under /api/v1 is a problem too, never a text page.
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {

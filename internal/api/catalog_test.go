@@ -23,6 +23,7 @@ import (
 	"xiangyun/internal/ident"
 	"xiangyun/internal/org"
 	"xiangyun/internal/quality"
+	"xiangyun/internal/share"
 )
 
 // catalogEnv is the API over a fresh installation with a few bodies and
@@ -37,6 +38,7 @@ type catalogEnv struct {
 	control *db.DB
 	cat     *catalog.Service
 	quality *quality.Service
+	stats   *share.Stats
 }
 
 func newCatalogEnv(t *testing.T, dsn string) *catalogEnv {
@@ -70,7 +72,11 @@ func newCatalogEnv(t *testing.T, dsn string) *catalogEnv {
 		t.Fatal(err)
 	}
 
-	env := &catalogEnv{t: t, log: log, bodies: map[string]org.Body{}, tokens: map[string]string{}, control: control, cat: cat, quality: qs}
+	stats, err := share.OpenStats(ctx, control, orgs, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &catalogEnv{t: t, log: log, bodies: map[string]org.Body{}, tokens: map[string]string{}, control: control, cat: cat, quality: qs, stats: stats}
 	if _, err := orgs.CreateRegion(ctx, org.Region{Code: "220000", Name: "吉林省"}); err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +109,7 @@ func newCatalogEnv(t *testing.T, dsn string) *catalogEnv {
 	}
 	mux := http.NewServeMux()
 	authn := &httpx.Authenticator{Auth: au, Audit: log}
-	a := New(mux, Deps{Orgs: orgs, Catalog: cat, Quality: qs, Auth: au, Audit: log, Authn: authn, Table: &httpx.Table{}, Version: "test"})
+	a := New(mux, Deps{Orgs: orgs, Catalog: cat, Quality: qs, Auth: au, Audit: log, Authn: authn, Table: &httpx.Table{}, Version: "test", ShareStats: stats})
 	env.openapi = a.h.OpenAPI()
 	env.srv = httptest.NewServer(authn.Middleware(mux))
 	t.Cleanup(env.srv.Close)

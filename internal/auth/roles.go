@@ -104,6 +104,9 @@ const (
 	PermShareApprove Permission = "share.approve" // answer a review step (approve, ask for more, refuse), revoke grants
 	PermShareReview  Permission = "share.review"  // the platform step and application scenarios (应用场景)
 	PermShareService Permission = "share.service" // register the providing body's HTTP services (服务接口)
+	// PermShareStats reads gateway call statistics (调用统计): platform reviewers all of them; a chief data officer
+	// those of the own body as consumer and as provider (数据使用情况).
+	PermShareStats Permission = "share.stats"
 )
 
 // grants is the role → permission table: least privilege, 三员分立.
@@ -113,10 +116,10 @@ var grants = map[Role][]Permission{
 	RoleSecurityOfficer: {PermDashboard, PermOrgRead, PermUserRead, PermRoleGrant},
 	RoleAuditor:         {PermDashboard, PermAuditRead},
 	RoleReviewer: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogReview, PermCatalogLists,
-		PermCatalogDemand, PermQualityRead, PermDataRead, PermShareRead, PermShareApprove, PermShareReview},
+		PermCatalogDemand, PermQualityRead, PermDataRead, PermShareRead, PermShareApprove, PermShareReview, PermShareStats},
 	RoleChiefDataOfficer: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogEdit, PermCatalogSubmit,
 		PermCatalogDemand, PermQualityRead, PermQualityManage, PermDataUpload, PermDataRead,
-		PermShareRead, PermShareApply, PermShareApprove, PermShareService},
+		PermShareRead, PermShareApply, PermShareApprove, PermShareService, PermShareStats},
 	RoleDataSpecialist: {PermDashboard, PermOrgRead, PermCatalogRead, PermCatalogEdit, PermQualityRead, PermQualityManage,
 		PermDataUpload, PermDataRead, PermShareRead},
 }

@@ -35,6 +35,7 @@ import (
 	"xiangyun/internal/quality"
 	"xiangyun/internal/share"
 	"xiangyun/internal/web"
+	"xiangyun/internal/workday"
 )
 
 // Version is set at build time with -ldflags "-X xiangyun/internal/server.Version=…".
@@ -109,13 +110,15 @@ type Server struct {
 	Ingest  *ingest.Service
 	// Share is the sharing control plane; the gateway takes its Snapshot
 	// and Subscribe.
-	Share   *share.Service
-	Authn   *httpx.Authenticator
-	Routes  *httpx.Table
-	API     *api.API
-	Imports *catalogio.Limiter // concurrent catalog imports (API and console)
-	Gateway *gateway.Gateway   // the exchange gateway at /gw/v1/
-	Handler http.Handler
+	Share *share.Service
+	// ShareStats is the gateway's call statistics (internal/share/stats.go) on the control store.
+	ShareStats *share.Stats
+	Authn      *httpx.Authenticator
+	Routes     *httpx.Table
+	API        *api.API
+	Imports    *catalogio.Limiter // concurrent catalog imports (API and console)
+	Gateway    *gateway.Gateway   // the exchange gateway at /gw/v1/
+	Handler    http.Handler
 
 	anchored bool   // the audit log was found consistent with its anchor
 	unlock   func() // releases the data directory
@@ -206,6 +209,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		Quality: s.Quality, Control: s.Control}); err != nil {
 		return fail(err)
 	}
+	if s.ShareStats, err = share.OpenStats(ctx, s.Control, s.Orgs, s.Catalog); err != nil {
+		return fail(err)
+	}
 	shareOpts := share.Options{KeyFile: filepath.Join(cfg.DataDir, "share.key"), Notify: s.Notify, Ingest: s.Ingest, Log: log,
 		PlatformDays: cfg.SharePlatformDays, ProviderDays: cfg.ShareProviderDays, ProviderDaysNoData: cfg.ShareProviderDaysNoData}
 	if s.Control.Dialect == db.Postgres {
@@ -214,8 +220,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if s.Share, err = share.Open(ctx, s.Control, s.Orgs, s.Catalog, shareOpts); err != nil {
 		return fail(err)
 	}
+	s.Share.QuotaUsed = func(ctx context.Context) (map[int64]int64, error) { // today's calls, all nodes
+		return s.ShareStats.QuotaUsed(ctx, time.Now().In(workday.Location()).Format(time.DateOnly))
+	}
 	if s.Gateway, err = gateway.New(ctx, gateway.Config{Snapshot: s.Share.Snapshot, Subscribe: s.Share.Subscribe,
-		Records: s.Ingest, Catalog: s.Catalog, Audit: s.Audit, Logger: log, TrustedProxies: cfg.TrustedProxies}); err != nil {
+		Records: s.Ingest, Catalog: s.Catalog, Audit: s.Audit, Stats: s.ShareStats.RecordCalls, Logger: log, TrustedProxies: cfg.TrustedProxies}); err != nil {
 		return fail(err)
 	}
 	if err := s.buildHandler(); err != nil {
@@ -243,9 +252,9 @@ func (s *Server) buildHandler() error {
 		s.Imports = catalogio.NewLimiter(1)
 	}
 	s.API = api.New(mux, api.Deps{Imports: s.Imports, Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Quality: s.Quality, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, SecureCookie: s.Config.SecureCookies, Version: Version,
-		Ingest: s.Ingest, Share: s.Share, SpoolDir: filepath.Join(s.Config.DataDir, "uploads")})
+		Ingest: s.Ingest, Share: s.Share, ShareStats: s.ShareStats, SpoolDir: filepath.Join(s.Config.DataDir, "uploads")})
 	console, err := web.New(mux, web.Deps{Imports: s.Imports, Orgs: s.Orgs, Auth: s.Auth, Audit: s.Audit, Catalog: s.Catalog, Quality: s.Quality, Notify: s.Notify, Authn: s.Authn, Table: s.Routes, Log: s.Log,
-		Ingest: s.Ingest, Share: s.Share, SpoolDir: filepath.Join(s.Config.DataDir, "uploads"),
+		Ingest: s.Ingest, Share: s.Share, ShareStats: s.ShareStats, SpoolDir: filepath.Join(s.Config.DataDir, "uploads"),
 		Brand: s.Config.Brand, Login: s.API.Login, Cookie: cookie, Version: Version, Started: time.Now()})
 	if err != nil {
 		return err

@@ -45,6 +45,8 @@ var navGroups = []struct {
 		{"share-grants", "/share/grants", "共享授权", "Grants", auth.PermShareRead},
 		{"share-scenarios", "/share/scenarios", "应用场景", "Scenarios", auth.PermShareRead},
 		{"share-services", "/share/services", "服务接口", "Services", auth.PermShareRead},
+		{"share-stats", "/share/stats", "调用统计", "Call statistics", auth.PermShareStats},
+		{"share-usage", "/share/usage", "数据使用情况", "Data usage", auth.PermShareStats},
 	}},
 	{"系统管理", "Administration", []navDef{
 		{"orgs", "/orgs", "机构管理", "Bodies", auth.PermOrgRead},

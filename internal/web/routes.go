@@ -46,4 +46,5 @@ func (c *Console) routes() {
 	c.qualityRoutes()
 	c.notificationRoutes()
 	c.shareRoutes()
+	c.shareStatsRoutes()
 }

@@ -57,6 +57,8 @@ type Deps struct {
 	Share   *share.Service  // sharing pages; nil leaves them out
 	// SpoolDir is where uploaded records files wait while their batches run.
 	SpoolDir string
+	// ShareStats is the gateway's call statistics; nil leaves its pages out.
+	ShareStats *share.Stats
 }
 
 // Console serves the staff pages.
