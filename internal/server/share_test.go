@@ -236,6 +236,9 @@ func TestShareConsole(t *testing.T) {
 	if code, page := get(reviewer, "/share/review"); code != 200 || !strings.Contains(page, `href="`+loc+`"`) {
 		t.Fatalf("review queue: %d", code)
 	}
+	if code, page := get(reviewer, "/"); code != 200 || !strings.Contains(page, `id="home-share"`) {
+		t.Fatalf("reviewer's home: %d, share figure: %v", code, strings.Contains(page, `id="home-share"`))
+	}
 	code, page := get(reviewer, loc)
 	if code != 200 || !strings.Contains(page, `id="approve"`) {
 		t.Fatalf("request page for the reviewer: %d", code)
