@@ -48,6 +48,7 @@ func (c *common) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.cfg.SMTPFrom, "smtp-from", env("XIANGYUN_SMTP_FROM", ""), "sender address of notification e-mail")
 	fs.StringVar(&c.cfg.PublicURL, "public-url", env("XIANGYUN_PUBLIC_URL", ""), "the console's address as users reach it (https://host), for links in e-mail")
 	fs.BoolVar(&c.cfg.TrustProxy, "trust-proxy", envBool("XIANGYUN_TRUST_PROXY"), "trust X-Forwarded-For from a proxy on loopback (same as --trusted-proxies 127.0.0.0/8,::1)")
+	fs.StringVar(&c.cfg.ShareKeyFile, "share-key", env("XIANGYUN_SHARE_KEY", ""), "platform sharing key file that seals applications' signing keys (default DATA/share.key; the same file on every node)")
 	envInt := func(k string) int { n, _ := strconv.Atoi(os.Getenv(k)); return n }
 	fs.IntVar(&c.cfg.SharePlatformDays, "share-platform-days", envInt("XIANGYUN_SHARE_PLATFORM_DAYS"), "working days for the platform's check of a share request (0 = 2)")
 	fs.IntVar(&c.cfg.ShareProviderDays, "share-provider-days", envInt("XIANGYUN_SHARE_PROVIDER_DAYS"), "working days for the provider's answer to a share request (0 = 5)")

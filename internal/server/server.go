@@ -59,6 +59,10 @@ type Config struct {
 	SMTPURL        string       // smtp://user:pass@host:port or smtps://…; "" = no e-mail
 	SMTPFrom       string       // sender address of notification e-mail
 	PublicURL      string       // the console's address as users reach it, for links in e-mail
+	// ShareKeyFile is the platform sharing key that seals applications'
+	// signing keys; default DataDir/share.key. Every node of one
+	// installation needs the same file.
+	ShareKeyFile string
 	// Sharing review deadlines in working days (0: the defaults 2, 5 and 10).
 	SharePlatformDays, ShareProviderDays, ShareProviderDaysNoData int
 }
@@ -90,6 +94,9 @@ func (c *Config) Defaults() {
 	}
 	if c.AuditAnchor == "" {
 		c.AuditAnchor = filepath.Join(c.DataDir, "audit-checkpoints")
+	}
+	if c.ShareKeyFile == "" {
+		c.ShareKeyFile = filepath.Join(c.DataDir, "share.key")
 	}
 }
 
@@ -212,7 +219,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if s.ShareStats, err = share.OpenStats(ctx, s.Control, s.Orgs, s.Catalog); err != nil {
 		return fail(err)
 	}
-	shareOpts := share.Options{KeyFile: filepath.Join(cfg.DataDir, "share.key"), Notify: s.Notify, Ingest: s.Ingest, Log: log,
+	shareOpts := share.Options{KeyFile: cfg.ShareKeyFile, Notify: s.Notify, Ingest: s.Ingest, Log: log,
 		PlatformDays: cfg.SharePlatformDays, ProviderDays: cfg.ShareProviderDays, ProviderDaysNoData: cfg.ShareProviderDaysNoData}
 	if s.Control.Dialect == db.Postgres {
 		shareOpts.DSN = cfg.DB

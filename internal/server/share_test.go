@@ -187,6 +187,43 @@ func TestShareAPI(t *testing.T) {
 			if lst.Total != 0 {
 				t.Fatalf("reviewer's queue: %+v", lst)
 			}
+			// Scenarios: reviewers define and replace them (with the revision read).
+			rev := e.client(auth.RoleReviewer)
+			sc := map[string]any{"name": "企业开办", "entries": []map[string]any{{"entry_id": cond, "items": []string{"姓名"}}}}
+			if res := e.do(mc, "POST", "/api/v1/share-scenarios", sc); res.StatusCode != 403 {
+				t.Fatalf("a CDO defined a scenario: %d", res.StatusCode)
+			}
+			var scOut struct {
+				ID       int64 `json:"id"`
+				Revision int64 `json:"revision"`
+			}
+			decode(t, e.do(rev, "POST", "/api/v1/share-scenarios", sc), &scOut)
+			sc["revision"], sc["description"] = scOut.Revision, "企业开办一网通办"
+			scPath := "/api/v1/share-scenarios/" + strconv.FormatInt(scOut.ID, 10)
+			if res := e.do(rev, "PUT", scPath, sc); res.StatusCode != 200 {
+				t.Fatalf("replace scenario: %d", res.StatusCode)
+			}
+			if res := e.do(rev, "PUT", scPath, sc); res.StatusCode != 409 {
+				t.Fatalf("replace with a stale revision: %d", res.StatusCode)
+			}
+			// Services: the provider's CDO registers http(s) URLs only.
+			if res := e.do(police, "POST", "/api/v1/share-services", map[string]any{"entry_id": uncond, "base_url": "file:///etc/passwd"}); res.StatusCode != 422 {
+				t.Fatalf("file URL: %d", res.StatusCode)
+			}
+			if res := e.do(mc, "POST", "/api/v1/share-services", map[string]any{"entry_id": uncond, "base_url": "http://10.1.1.1/x"}); res.StatusCode != 403 {
+				t.Fatalf("another body's service: %d", res.StatusCode)
+			}
+			var sv struct {
+				ID      int64  `json:"id"`
+				BaseURL string `json:"base_url"`
+			}
+			decode(t, e.do(police, "POST", "/api/v1/share-services", map[string]any{"entry_id": uncond, "base_url": "https://gat.jl.gov.cn/pcs/"}), &sv)
+			if sv.BaseURL != "https://gat.jl.gov.cn/pcs" {
+				t.Fatalf("service %+v", sv)
+			}
+			if res := e.do(police, "DELETE", "/api/v1/share-services/"+strconv.FormatInt(sv.ID, 10), nil); res.StatusCode != 204 && res.StatusCode != 200 {
+				t.Fatalf("delete service: %d", res.StatusCode)
+			}
 		})
 	}
 }
@@ -235,6 +272,9 @@ func TestShareConsole(t *testing.T) {
 	reviewer := e.client(auth.RoleReviewer)
 	if code, page := get(reviewer, "/share/review"); code != 200 || !strings.Contains(page, `href="`+loc+`"`) {
 		t.Fatalf("review queue: %d", code)
+	}
+	if code, page := get(reviewer, "/"); code != 200 || !strings.Contains(page, `id="home-share"`) {
+		t.Fatalf("reviewer's home: %d, share figure: %v", code, strings.Contains(page, `id="home-share"`))
 	}
 	code, page := get(reviewer, loc)
 	if code != 200 || !strings.Contains(page, `id="approve"`) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"strings"
 	"time"
 
 	"xiangyun/internal/auth"
@@ -314,14 +313,4 @@ func (s *Service) ScenariosFor(ctx context.Context, body, entry int64) ([]Scenar
 		}
 	}
 	return out, nil
-}
-
-// itemsOf returns the scenario's items for entry, joined for display.
-func (sc Scenario) itemsOf(entry int64) string {
-	for _, e := range sc.Entries {
-		if e.EntryID == entry {
-			return strings.Join(e.Items, "、")
-		}
-	}
-	return ""
 }

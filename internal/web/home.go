@@ -21,6 +21,7 @@ type homeData struct {
 	Catalog       any            // the catalog section, when the viewer may read the catalog
 	Platform      *catalog.Stats // the administrator's platform figures
 	Quality       any            // the provider's overdue entries and open incidents (partials_quality.html)
+	Share         *homeShare     // share requests waiting for the viewer (share_home.go)
 }
 
 // homeAudit is the auditor's part of the home page: what went wrong in the
@@ -115,6 +116,9 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request) {
 		if q := c.qualityHome(r); q != nil {
 			d.Quality = q
 		}
+	}
+	if p.Has(auth.PermShareApprove) {
+		d.Share = c.shareHome(r)
 	}
 	pg.Data = d
 	c.render(w, r, http.StatusOK, "home", pg)
