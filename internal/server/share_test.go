@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -382,6 +383,10 @@ func TestShareBrowser(t *testing.T) {
 	if err != nil || !strings.HasPrefix(secret, "xys_") {
 		t.Fatalf("secret %q, %v", secret, err)
 	}
+	keyID, err := browsertest.Text(ctx, "#new-key-id")
+	if err != nil || keyID == "" {
+		t.Fatalf("key id %q, %v", keyID, err)
+	}
 	check("market_cdo")
 	entry := e.ts.URL + "/catalog/" + strconv.FormatInt(cond, 10)
 	if err := chromedp.Do(ctx, chromedp.Navigate(entry), browsertest.Visible("#entry-name")); err != nil {
@@ -421,8 +426,19 @@ func TestShareBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("reviewer")
-	if err := chromedp.Do(ctx, browsertest.Type("#comment", "材料齐全"), browsertest.Click("#approve"), browsertest.Visible("#request-status")); err != nil {
+	if err := chromedp.Do(ctx, browsertest.Type("#comment", "材料齐全"), browsertest.Click("#approve")); err != nil {
 		t.Fatal(err)
+	}
+	// The answer reloads the page; the platform's step done, its button is
+	// gone. Navigating before then would abort the form's own navigation.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		gone, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.readyState === 'complete' && !document.getElementById('approve') && !!document.getElementById('request-status')`))
+		if gone {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the reviewer's approval never reloaded the request page")
+		}
 	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/share/scenarios"), browsertest.Visible("#create-scenario")); err != nil {
 		t.Fatal(err)
@@ -446,6 +462,71 @@ func TestShareBrowser(t *testing.T) {
 	check("police_cdo")
 	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/share/services"), browsertest.Visible("#create-service")); err != nil {
 		t.Fatal(err)
+	}
+	check("police_cdo")
+
+	// The grant in force, the application calls the gateway: 姓名 was granted
+	// clear, 公民身份号码 comes masked by its rule.
+	police := e.client(auth.RoleChiefDataOfficer)
+	if res := e.upload(police, cond, "people.csv", []byte("公民身份号码,姓名\n11010519491231002X,张三\n"),
+		map[string]string{"mode": "append", "on_error": "reject_all"}); res.StatusCode/100 != 2 {
+		t.Fatalf("upload: %d", res.StatusCode)
+	}
+	call := func() (int, map[string]any) {
+		req, _ := http.NewRequest("GET", e.ts.URL+"/gw/v1/entries/"+strconv.FormatInt(cond, 10)+"/records?"+
+			url.Values{"公民身份号码": {"11010519491231002X"}}.Encode(), nil)
+		req.Header.Set("X-Client-Id", keyID)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out struct {
+			Items []map[string]any `json:"items"`
+		}
+		_ = json.NewDecoder(res.Body).Decode(&out)
+		if len(out.Items) != 1 {
+			return res.StatusCode, nil
+		}
+		return res.StatusCode, out.Items[0]
+	}
+	var rec map[string]any
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		var code int
+		if code, rec = call(); code == 200 && rec != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gateway call after the grant: %d %v", code, rec)
+		}
+	}
+	if rec["姓名"] != "张三" || rec["公民身份号码"] == "11010519491231002X" || rec["公民身份号码"] == nil || rec["_disputed"] != false {
+		t.Fatalf("gateway record %v: want 姓名 clear, 公民身份号码 masked, _disputed false", rec)
+	}
+	// The provider sees who used its data: the call reaches the statistics
+	// within the gateway's flush interval.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(300 * time.Millisecond) {
+		if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/share/usage"), browsertest.Visible("h1")); err != nil {
+			t.Fatal(err)
+		}
+		n, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('usage-total')?.textContent ?? ''`))
+		if n != "0" && n != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the gateway call never reached the provider's usage page")
+		}
+	}
+	check("police_cdo")
+	if row, _ := browsertest.Text(ctx, "#usage-table"); !strings.Contains(row, "企业开办") && !strings.Contains(row, "吉林省市场监督管理厅") {
+		t.Errorf("usage table names neither the application nor the consuming body:\n%s", row)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/share/stats"), browsertest.Visible("#stat-calls")); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := browsertest.Text(ctx, "#stat-calls"); n == "0" {
+		t.Error("the statistics page counts no call")
 	}
 	check("police_cdo")
 	if dir := os.Getenv("XIANGYUN_SCREENSHOTS"); dir != "" {
