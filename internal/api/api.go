@@ -193,6 +193,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.catalogRoutes()
 	a.catalogIORoutes()
 	a.ingestRoutes()
+	a.fileRoutes()
 	a.qualityRoutes()
 	a.notificationRoutes()
 	mux.HandleFunc("GET /api/v1/docs", serveDocs)

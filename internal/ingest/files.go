@@ -236,31 +236,52 @@ func (l *sizeLimit) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// AddFile stores an uploaded file as the entry's next version. Content
-// identical to the current version is recognised and refused (nothing
-// new); identical to an older version, it is a new version that says
-// which one it restores. Nothing is written when the upload breaks or
-// exceeds the limit.
+// StoredFile is a file whose content is stored and checked, waiting for
+// RecordFile to make it a version.
+type StoredFile struct {
+	v     FileVersion
+	entry catalog.Entry
+}
+
+// Name, Size and SHA256 describe the stored content.
+func (f *StoredFile) Name() string   { return f.v.Name }
+func (f *StoredFile) Size() int64    { return f.v.Size }
+func (f *StoredFile) SHA256() string { return f.v.SHA256 }
+
+// AddFile stores an uploaded file as the entry's next version (StoreFile,
+// then RecordFile). Nothing is written when the upload breaks or exceeds
+// the limit.
 func (s *Service) AddFile(ctx context.Context, p *auth.Principal, entryID int64, up FileUpload) (FileVersion, error) {
-	e, err := s.fileEntry(ctx, entryID)
+	var fs errs.Fields
+	valid.Text(&fs, "note", up.Note, 0, MaxFileNote)
+	if err := fs.Err(); err != nil {
+		return FileVersion{}, err // before anything is stored
+	}
+	sf, err := s.StoreFile(ctx, p, entryID, up)
 	if err != nil {
 		return FileVersion{}, err
 	}
+	return s.RecordFile(ctx, p, sf, up.Note)
+}
+
+// StoreFile checks an upload (entry, permission, name, size) and streams
+// its content into the blob store, hashing it and sniffing its media type.
+// A form may send the note after the file: RecordFile takes it.
+func (s *Service) StoreFile(ctx context.Context, p *auth.Principal, entryID int64, up FileUpload) (*StoredFile, error) {
+	e, err := s.fileEntry(ctx, entryID)
+	if err != nil {
+		return nil, err
+	}
 	if !p.HasAt(auth.PermDataUpload, e.ProviderID) {
-		return FileVersion{}, errFileNotProvider
+		return nil, errFileNotProvider
 	}
 	name, err := FileName(up.Name)
 	if err != nil {
-		return FileVersion{}, err
-	}
-	var fs errs.Fields
-	note := valid.Text(&fs, "note", up.Note, 0, MaxFileNote)
-	if err := fs.Err(); err != nil {
-		return FileVersion{}, err
+		return nil, err
 	}
 	max := s.MaxFileBytes()
 	if up.Size > max {
-		return FileVersion{}, FileTooLarge(max)
+		return nil, FileTooLarge(max)
 	}
 	br := bufio.NewReaderSize(up.Body, 4096)
 	head, _ := br.Peek(512)
@@ -275,29 +296,45 @@ func (s *Service) AddFile(ctx context.Context, p *auth.Principal, entryID int64,
 		var mbe *http.MaxBytesError
 		switch {
 		case errors.Is(err, errFileTooLarge) || errors.As(err, &mbe):
-			return FileVersion{}, FileTooLarge(max)
+			return nil, FileTooLarge(max)
 		case src.err != nil || errors.Is(err, blob.ErrSize):
-			return FileVersion{}, errUploadBroken
+			return nil, errUploadBroken
 		case ctx.Err() != nil:
-			return FileVersion{}, ctx.Err()
+			return nil, ctx.Err()
 		}
 		s.log.Error("ingest: storing a file", "entry", entryID, "store", s.opts.Blobs.String(), "err", err)
-		return FileVersion{}, errBlobs
+		return nil, errBlobs
 	}
-	v := FileVersion{EntryID: e.ID, Name: name, Size: info.Size, MediaType: media, SHA256: info.Key, UserID: p.User.ID,
-		User: p.User.DisplayName, Note: note}
-	err = s.db.Tx(ctx, func(tx *db.Tx) error {
-		if err := tx.Run(`INSERT INTO ingest_file_heads (entry_id, version, sha256) VALUES ($1, 0, '') ON CONFLICT (entry_id) DO NOTHING`, e.ID); err != nil {
+	return &StoredFile{entry: e, v: FileVersion{EntryID: e.ID, Name: name, Size: info.Size, MediaType: media, SHA256: info.Key,
+		UserID: p.User.ID, User: p.User.DisplayName}}, nil
+}
+
+// RecordFile makes stored content the entry's next version, with an
+// optional note. Content identical to the current version is recognised
+// and refused (nothing new); identical to an older version, it is a new
+// version that says which one it restores.
+func (s *Service) RecordFile(ctx context.Context, p *auth.Principal, sf *StoredFile, note string) (FileVersion, error) {
+	if p == nil || sf == nil || p.User.ID != sf.v.UserID {
+		return FileVersion{}, errFileNotProvider
+	}
+	var fs errs.Fields
+	v := sf.v
+	v.Note = valid.Text(&fs, "note", note, 0, MaxFileNote)
+	if err := fs.Err(); err != nil {
+		return FileVersion{}, err
+	}
+	err := s.db.Tx(ctx, func(tx *db.Tx) error {
+		if err := tx.Run(`INSERT INTO ingest_file_heads (entry_id, version, sha256) VALUES ($1, 0, '') ON CONFLICT (entry_id) DO NOTHING`, v.EntryID); err != nil {
 			return err
 		}
 		// One conditional statement: concurrent uploads get distinct,
 		// consecutive numbers, and content equal to the current version's
 		// is refused however the uploads interleave.
 		err := tx.QueryRow(`UPDATE ingest_file_heads SET version = version + 1, sha256 = $1 WHERE entry_id = $2 AND sha256 <> $1 RETURNING version`,
-			v.SHA256, e.ID).Scan(&v.Version)
+			v.SHA256, v.EntryID).Scan(&v.Version)
 		if errors.Is(err, sql.ErrNoRows) {
 			var cur int
-			if err := tx.QueryRow(`SELECT version FROM ingest_file_heads WHERE entry_id = $1`, e.ID).Scan(&cur); err != nil {
+			if err := tx.QueryRow(`SELECT version FROM ingest_file_heads WHERE entry_id = $1`, v.EntryID).Scan(&cur); err != nil {
 				return err
 			}
 			return errs.Conflict("ingest.file_duplicate", fmt.Sprintf("与当前版本 %d 的内容完全相同（SHA-256 一致），未新增版本", cur),
@@ -307,7 +344,7 @@ func (s *Service) AddFile(ctx context.Context, p *auth.Principal, entryID int64,
 			return err
 		}
 		var same sql.NullInt64
-		if err := tx.QueryRow(`SELECT MIN(version) FROM ingest_files WHERE entry_id = $1 AND sha256 = $2`, e.ID, v.SHA256).Scan(&same); err != nil {
+		if err := tx.QueryRow(`SELECT MIN(version) FROM ingest_files WHERE entry_id = $1 AND sha256 = $2`, v.EntryID, v.SHA256).Scan(&same); err != nil {
 			return err
 		}
 		v.SameAs = int(same.Int64)

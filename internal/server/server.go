@@ -24,6 +24,7 @@ import (
 	"xiangyun/internal/api"
 	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
+	"xiangyun/internal/blob"
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/catalogio"
 	"xiangyun/internal/db"
@@ -56,6 +57,12 @@ type Config struct {
 	SMTPURL        string       // smtp://user:pass@host:port or smtps://…; "" = no e-mail
 	SMTPFrom       string       // sender address of notification e-mail
 	PublicURL      string       // the console's address as users reach it, for links in e-mail
+	// Blobs keeps file resources (文件): a local directory (BlobDir,
+	// default DataDir/blobs) unless BlobS3.Endpoint names an S3-compatible
+	// store.
+	BlobDir      string
+	BlobS3       blob.S3Config
+	MaxFileBytes int64 // one file version; 0 = ingest.DefaultMaxFileBytes
 }
 
 // Defaults fills empty fields.
@@ -86,6 +93,9 @@ func (c *Config) Defaults() {
 	if c.AuditAnchor == "" {
 		c.AuditAnchor = filepath.Join(c.DataDir, "audit-checkpoints")
 	}
+	if c.BlobDir == "" {
+		c.BlobDir = filepath.Join(c.DataDir, "blobs")
+	}
 }
 
 // Server is a running installation.
@@ -103,6 +113,7 @@ type Server struct {
 	Catalog *catalog.Service
 	Quality *quality.Service
 	Ingest  *ingest.Service
+	Blobs   blob.Store // file resources' content
 	Authn   *httpx.Authenticator
 	Routes  *httpx.Table
 	API     *api.API
@@ -194,8 +205,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if s.Quality, err = quality.Open(ctx, s.Control, s.Catalog, quality.Options{Notify: s.Notify}); err != nil {
 		return fail(err)
 	}
+	if s.Blobs, err = blob.Open(ctx, blob.Config{Dir: cfg.BlobDir, S3: cfg.BlobS3}); err != nil {
+		return fail(fmt.Errorf("file store: %w", err))
+	}
+	log.Info("file store", "blobs", s.Blobs.String())
 	if s.Ingest, err = ingest.Open(ctx, s.DataDB, s.Catalog, ingest.Options{SpoolDir: filepath.Join(cfg.DataDir, "uploads"), Log: log,
-		Quality: s.Quality, Control: s.Control}); err != nil {
+		Quality: s.Quality, Control: s.Control, Blobs: s.Blobs, MaxFileBytes: cfg.MaxFileBytes}); err != nil {
 		return fail(err)
 	}
 	if err := s.buildHandler(); err != nil {
