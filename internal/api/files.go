@@ -72,7 +72,7 @@ func (a *API) fileRoutes() {
 		func(ctx context.Context, in *fileIn) (*huma.StreamResponse, error) {
 			v, rc, err := a.Ingest.OpenFile(ctx, principal(ctx), in.ID, in.Version)
 			if err != nil {
-				auditDownload(ctx, a.Authn, in.ID, in.Version, v, 0, err)
+				AuditFileDownload(ctx, a.Authn, in.ID, in.Version, v, 0, err)
 				return nil, err
 			}
 			return &huma.StreamResponse{Body: func(hc huma.Context) {
@@ -82,7 +82,7 @@ func (a *API) fileRoutes() {
 				}
 				hc.SetStatus(http.StatusOK)
 				n, err := io.Copy(hc.BodyWriter(), rc)
-				auditDownload(ctx, a.Authn, in.ID, in.Version, v, n, err)
+				AuditFileDownload(ctx, a.Authn, in.ID, in.Version, v, n, err)
 			}}, nil
 		})
 }
@@ -135,9 +135,9 @@ func isASCII(s string) bool {
 	return true
 }
 
-// auditDownload records a file download (or its refusal) as a data
+// AuditFileDownload records a file download (or its refusal) as a data
 // access: who, which entry and version, its SHA-256 and the bytes sent.
-func auditDownload(ctx context.Context, authn *httpx.Authenticator, entryID int64, version int, v ingest.FileVersion, n int64, err error) {
+func AuditFileDownload(ctx context.Context, authn *httpx.Authenticator, entryID int64, version int, v ingest.FileVersion, n int64, err error) {
 	if authn == nil {
 		return
 	}

@@ -101,7 +101,7 @@ func helperPut(t *testing.T, s Store) {
 	t.Fatalf("the put was meant to be killed, it ended: %v", err)
 }
 
-// killedPut runs the helper test in a child process, feeds it 3 MiB of a
+// killedPut runs the helper test in a child process, feeds it 7 MiB of a
 // longer stream, kills it with SIGKILL and checks that reopening the store
 // shows no blob.
 func killedPut(t *testing.T, helper string, env []string, reopen func() Store) {
@@ -131,7 +131,7 @@ func killedPut(t *testing.T, helper string, env []string, reopen func() Store) {
 	}
 	// Writes into a pipe return once the child has taken the bytes (less
 	// the pipe's buffer), so the put is well under way when it is killed.
-	data := randomBytes(9, 3<<20)
+	data := randomBytes(9, 7<<20) // more than an S3 part (5 MiB in the tests): one part is sent
 	if _, err := in.Write(data); err != nil {
 		t.Fatalf("feeding the helper: %v", err)
 	}

@@ -47,8 +47,8 @@ func loadFiles(ctx context.Context, s Services) error {
 
 	report, err := publishFileEntry(ctx, s, "吉林省市场监督管理厅", catalog.Content{
 		Name: FileEntries[0], Class: "1/05/001", FormatClass: "document", FormatType: "txt",
-		Abstract: "全省市场主体总量、新设、注销和结构变化的年度分析报告，由省市场监督管理厅每年一季度发布。",
-		Items: []catalog.Item{{Name: "报告年度", EnName: "bgnd", DataType: "C", Length: 4}, {Name: "报告正文", EnName: "bgzw", DataType: "C", Length: 4000}},
+		Abstract:  "全省市场主体总量、新设、注销和结构变化的年度分析报告，由省市场监督管理厅每年一季度发布。",
+		Items:     []catalog.Item{{Name: "报告年度", EnName: "bgnd", DataType: "C", Length: 4}, {Name: "报告正文", EnName: "bgzw", DataType: "C", Length: 4000}},
 		ShareType: catalog.ShareUnconditional, ShareMethod: catalog.MethodFile, ShareChannel: "platform",
 		OpenType: catalog.OpenUnconditional, Cycle: "yearly", Grade: "L1",
 	})
