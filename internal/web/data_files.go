@@ -99,9 +99,7 @@ func (c *Console) fileUpload(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			fs.FormErr = msg
-			pg := c.page(r, "", "catalog")
-			pg.Data = fs
-			c.partial(w, statusOf(err), "data", "files-form", pg)
+			c.partial(w, statusOf(err), "data", "files-form", map[string]any{"P": c.page(r, "", "catalog"), "F": fs})
 			return
 		}
 		c.renderData(w, r, statusOf(err), msg)
