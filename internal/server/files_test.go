@@ -2,7 +2,13 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
+	"fmt"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
 	"encoding/base64"
 	"encoding/hex"
 	"io"
@@ -15,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"xiangyun/internal/browsertest"
 
 	"xiangyun/internal/auth"
 	"xiangyun/internal/blob/blobtest"
@@ -169,8 +176,8 @@ func testFilesAPI(t *testing.T, e *env, store string) {
 	console := "/catalog/" + strconv.FormatInt(entry, 10)
 	res = e.uploadFile(cdo, console+"/files", "公报更正.txt", v2, "更正", map[string]string{"X-Upload-Progress": "1", "Origin": e.ts.URL})
 	res.Body.Close()
-	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), console+"/data") {
-		t.Fatalf("console upload: %d %s", res.StatusCode, res.Header.Get("Location"))
+	if res.StatusCode != http.StatusCreated || !strings.HasPrefix(res.Header.Get("X-Location"), console+"/data") {
+		t.Fatalf("console upload: %d %s", res.StatusCode, res.Header.Get("X-Location"))
 	}
 	// A refused one answers the form with the reason in place.
 	res = e.uploadFile(cdo, console+"/files", "公报更正.txt", v2, "", map[string]string{"X-Upload-Progress": "1", "Origin": e.ts.URL})
@@ -223,5 +230,88 @@ func testFilesAPI(t *testing.T, e *env, store string) {
 		if tmp, _ := os.ReadDir(filepath.Join(e.s.Config.BlobDir, "tmp")); len(tmp) != 0 {
 			t.Fatalf("temporary files left: %v", tmp)
 		}
+	}
+}
+
+// TestFilesConsole drives the 文件 section in chromium: an upload through
+// the progress script lands as version 1; the same file again is refused
+// in place, in the form, without leaving the page.
+func TestFilesConsole(t *testing.T) {
+	ctx := browsertest.New(t, 60*time.Second)
+	e := newEnv(t, "sqlite:"+t.TempDir())
+	entry := e.fileEntry()
+	file := filepath.Join(t.TempDir(), "2025年统计公报.txt")
+	content := bytes.Repeat([]byte("2025年全省公安机关统计公报。"), 40000) // about 1.5 MiB: the upload takes a few progress events
+	if err := os.WriteFile(file, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	page := fmt.Sprintf("%s/catalog/%d/data", e.ts.URL, entry)
+	steps := []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(e.ts.URL + "/login"),
+		browsertest.Type("#username", "u_specialist"), browsertest.Type("#password", pw), browsertest.Click("button[type=submit]"),
+		browsertest.Visible("#home-stats"),
+		chromedp.Navigate(page),
+		browsertest.Visible("#file-form"),
+		chromedp.SetUploadFiles(chromedp.CSS("#file-file"), []string{file}),
+		browsertest.Type("#file-note", "首次发布"),
+		browsertest.Click("#file-go"),
+		browsertest.Visible("#file-versions a.file-download"),
+	}
+	for i, step := range steps {
+		sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		err := chromedp.Do(sctx, step)
+		cancel()
+		if err != nil {
+			if png, perr := chromedp.Run(ctx, chromedp.FullScreenshot(100)); perr == nil && os.Getenv("XIANGYUN_SCREENSHOTS") != "" {
+				_ = os.WriteFile(filepath.Join(os.Getenv("XIANGYUN_SCREENSHOTS"), "data_files_failed.png"), png, 0o644)
+			}
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	if flash, err := browsertest.Text(ctx, ".alert-success"); err != nil || !strings.Contains(flash, "已上传第 1 版") {
+		t.Fatalf("no message after the upload: %q %v", flash, err)
+	}
+	row, err := browsertest.Text(ctx, "#file-versions tbody tr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"v1", "2025年统计公报.txt", hexSum(content), "首次发布", "text/plain"} {
+		if !strings.Contains(row, want) {
+			t.Fatalf("version row %q lacks %q", row, want)
+		}
+	}
+	if dir := os.Getenv("XIANGYUN_SCREENSHOTS"); dir != "" {
+		if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, "data_files.png"), png, 0o644)
+		}
+	}
+	// The same file again: the script swaps the refused form in place.
+	err = chromedp.Do(ctx,
+		chromedp.SetUploadFiles(chromedp.CSS("#file-file"), []string{file}),
+		browsertest.Click("#file-go"),
+		browsertest.Visible("#file-error"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := browsertest.Text(ctx, "#file-error")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bar, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.querySelector('#file-versions') && location.pathname.endsWith('/data')`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(msg, "当前版本 1") || !bar {
+		t.Fatalf("refusal %q (still on the page: %v)", msg, bar)
+	}
+	if vs, err := e.s.Ingest.Files(t.Context(), nil, entry); err == nil || len(vs) != 0 {
+		// nil principal: refused; the count is checked through the API below.
+		t.Fatalf("files without a principal: %v %v", vs, err)
+	}
+	var list struct{ Total int }
+	decode(t, e.do(e.client(auth.RoleReviewer), "GET", fmt.Sprintf("/api/v1/catalog/entries/%d/files", entry), nil), &list)
+	if list.Total != 1 {
+		t.Fatalf("%d versions after a refused duplicate", list.Total)
 	}
 }

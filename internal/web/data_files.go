@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"xiangyun/internal/api"
@@ -105,8 +106,19 @@ func (c *Console) fileUpload(w http.ResponseWriter, r *http.Request) {
 		c.renderData(w, r, statusOf(err), msg)
 		return
 	}
-	c.redirect(w, r, "/catalog/"+strconv.FormatInt(id, 10)+"/data#files",
-		pick(lang, "已上传第 "+strconv.Itoa(v.Version)+" 版："+v.Name, "Version "+strconv.Itoa(v.Version)+" uploaded: "+v.Name))
+	// The version in the address makes it a new page even when the form
+	// was on /data already (a change of #fragment alone loads nothing).
+	to := "/catalog/" + strconv.FormatInt(id, 10) + "/data?file=" + strconv.Itoa(v.Version) + "#files"
+	flash := pick(lang, "已上传第 "+strconv.Itoa(v.Version)+" 版："+v.Name, "Version "+strconv.Itoa(v.Version)+" uploaded: "+v.Name)
+	if r.Header.Get("X-Upload-Progress") == "1" {
+		// The upload script navigates there itself, so the one-time message
+		// is shown by the page the browser opens, not spent on the script.
+		http.SetCookie(w, &http.Cookie{Name: "xy_flash", Value: url.QueryEscape(flash), Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: 60})
+		w.Header().Set("X-Location", to)
+		w.WriteHeader(http.StatusCreated)
+		return
+	}
+	c.redirect(w, r, to, flash)
 }
 
 // fileDownload sends one version with its name, type and checksums, and
