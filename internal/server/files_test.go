@@ -280,14 +280,36 @@ func TestFilesConsole(t *testing.T) {
 			t.Fatalf("version row %q lacks %q", row, want)
 		}
 	}
+	// A workbook with a long name (the longest media type) still fits a
+	// 1024 px screen: the table does not scroll sideways.
+	book := filepath.Join(t.TempDir(), strings.Repeat("长春市政务服务事项目录清单", 4)+".xlsx")
+	if err := os.WriteFile(book, []byte("PK\x03\x04 a workbook's first bytes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(1024, 768),
+		chromedp.SetUploadFiles(chromedp.CSS("#file-file"), []string{book}),
+		browsertest.Type("#file-note", "事项调整后的清单，共十项，另附说明"),
+		browsertest.Click("#file-go"),
+		browsertest.Visible(`#file-versions a[href$="/files/2"]`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	wide, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`(() => { const t = document.querySelector('#file-versions'); return [t.scrollWidth, t.parentElement.clientWidth, document.documentElement.scrollWidth, document.documentElement.clientWidth]; })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wide[0] > wide[1]+1 || wide[2] > wide[3]+1 {
+		t.Errorf("at 1024 px the versions table is %d px in %d px (page %d in %d)", wide[0], wide[1], wide[2], wide[3])
+	}
 	if dir := os.Getenv("XIANGYUN_SCREENSHOTS"); dir != "" {
 		if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
 			_ = os.WriteFile(filepath.Join(dir, "data_files.png"), png, 0o644)
 		}
 	}
-	// The same file again: the script swaps the refused form in place.
+	// The current file again: the script swaps the refused form in place.
 	err = chromedp.Do(ctx,
-		chromedp.SetUploadFiles(chromedp.CSS("#file-file"), []string{file}),
+		chromedp.SetUploadFiles(chromedp.CSS("#file-file"), []string{book}),
 		browsertest.Click("#file-go"),
 		browsertest.Visible("#file-error"),
 	)
@@ -302,7 +324,7 @@ func TestFilesConsole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(msg, "当前版本 1") || !bar {
+	if !strings.Contains(msg, "当前版本 2") || !bar {
 		t.Fatalf("refusal %q (still on the page: %v)", msg, bar)
 	}
 	if vs, err := e.s.Ingest.Files(t.Context(), nil, entry); err == nil || len(vs) != 0 {
@@ -311,7 +333,7 @@ func TestFilesConsole(t *testing.T) {
 	}
 	var list struct{ Total int }
 	decode(t, e.do(e.client(auth.RoleReviewer), "GET", fmt.Sprintf("/api/v1/catalog/entries/%d/files", entry), nil), &list)
-	if list.Total != 1 {
+	if list.Total != 2 {
 		t.Fatalf("%d versions after a refused duplicate", list.Total)
 	}
 }
