@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -15,6 +16,7 @@ type common struct {
 	cfg       server.Config
 	logFormat string
 	proxies   string
+	maxFileMB int64
 }
 
 // resolve checks the flags that need parsing after fs.Parse.
@@ -24,6 +26,13 @@ func (c *common) resolve() error {
 		return err
 	}
 	c.cfg.TrustedProxies = ps
+	if c.maxFileMB <= 0 {
+		return fmt.Errorf("--max-file-mb must be positive, not %d", c.maxFileMB)
+	}
+	c.cfg.MaxFileBytes = c.maxFileMB << 20
+	if c.cfg.BlobS3.Endpoint != "" && c.cfg.BlobS3.Bucket == "" {
+		return fmt.Errorf("--blob-s3-endpoint needs --blob-s3-bucket")
+	}
 	return nil
 }
 
@@ -58,7 +67,25 @@ func (c *common) flags(fs *flag.FlagSet) {
 		c.proxies = v
 		return nil
 	})
+	fs.StringVar(&c.cfg.BlobDir, "blob-dir", env("XIANGYUN_BLOB_DIR", ""), "directory of file resources' content (default DATA/blobs; unused with --blob-s3-endpoint)")
+	fs.StringVar(&c.cfg.BlobS3.Endpoint, "blob-s3-endpoint", env("XIANGYUN_BLOB_S3_ENDPOINT", ""), "S3-compatible store for file resources, host:port (keys from XIANGYUN_BLOB_S3_ACCESS_KEY and XIANGYUN_BLOB_S3_SECRET_KEY); empty = the local --blob-dir")
+	fs.StringVar(&c.cfg.BlobS3.Bucket, "blob-s3-bucket", env("XIANGYUN_BLOB_S3_BUCKET", "xiangyun"), "bucket of the S3 store (created when missing)")
+	fs.StringVar(&c.cfg.BlobS3.Prefix, "blob-s3-prefix", env("XIANGYUN_BLOB_S3_PREFIX", ""), "folder inside the bucket, e.g. xiangyun/")
+	fs.StringVar(&c.cfg.BlobS3.Region, "blob-s3-region", env("XIANGYUN_BLOB_S3_REGION", ""), "region of the S3 store, if it needs one")
+	fs.BoolVar(&c.cfg.BlobS3.TLS, "blob-s3-tls", envBoolDefault("XIANGYUN_BLOB_S3_TLS", true), "reach the S3 store over HTTPS (--blob-s3-tls=false for plain HTTP inside a trusted network)")
+	c.cfg.BlobS3.AccessKey, c.cfg.BlobS3.SecretKey = os.Getenv("XIANGYUN_BLOB_S3_ACCESS_KEY"), os.Getenv("XIANGYUN_BLOB_S3_SECRET_KEY")
+	c.cfg.BlobS3.Create = true
+	defMB, _ := strconv.ParseInt(env("XIANGYUN_MAX_FILE_MB", "1024"), 10, 64)
+	fs.Int64Var(&c.maxFileMB, "max-file-mb", defMB, "largest file resource version accepted, in MiB")
 	fs.StringVar(&c.logFormat, "log-format", env("XIANGYUN_LOG_FORMAT", "text"), "log format: text or json")
+}
+
+// envBoolDefault is the boolean variable k, or def when unset or unreadable.
+func envBoolDefault(k string, def bool) bool {
+	if b, err := strconv.ParseBool(os.Getenv(k)); err == nil {
+		return b
+	}
+	return def
 }
 
 func (c *common) logger(w io.Writer) *slog.Logger {

@@ -197,6 +197,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.catalogRoutes()
 	a.catalogIORoutes()
 	a.ingestRoutes()
+	a.fileRoutes()
 	a.qualityRoutes()
 	a.notificationRoutes()
 	a.shareRoutes()

@@ -199,6 +199,10 @@ func Load(ctx context.Context, s Services, password string) ([]Login, error) {
 	if err := loadQuality(ctx, s); err != nil {
 		return nil, fmt.Errorf("quality: %w", err)
 	}
+	s.progress("files: the 文件 entries' attachments (a report in two versions, an XLSX list)")
+	if err := loadFiles(ctx, s); err != nil {
+		return nil, fmt.Errorf("files: %w", err)
+	}
 	s.progress("done: %d bodies, %d users, %d catalog entries", len(bodies), staff.count, n)
 	_, err = s.Audit.Append(ctx, audit.Entry{Action: "demo.load", Actor: "system",
 		Detail: map[string]string{"bodies": fmt.Sprint(len(bodies)), "users": fmt.Sprint(staff.count), "entries": fmt.Sprint(n)}})

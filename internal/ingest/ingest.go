@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"xiangyun/internal/auth"
+	"xiangyun/internal/blob"
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/db"
 	"xiangyun/internal/errs"
@@ -51,6 +52,11 @@ type Options struct {
 	Log     *slog.Logger
 	// ChunkRows is how many rows are staged per transaction (default 1000).
 	ChunkRows int
+	// Blobs keeps the content of file resources (文件, files.go); nil
+	// leaves files out.
+	Blobs blob.Store
+	// MaxFileBytes bounds one file version (default DefaultMaxFileBytes).
+	MaxFileBytes int64
 }
 
 // Service is the aggregation module.

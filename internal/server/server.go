@@ -24,6 +24,7 @@ import (
 	"xiangyun/internal/api"
 	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
+	"xiangyun/internal/blob"
 	"xiangyun/internal/catalog"
 	"xiangyun/internal/catalogio"
 	"xiangyun/internal/db"
@@ -65,6 +66,12 @@ type Config struct {
 	ShareKeyFile string
 	// Sharing review deadlines in working days (0: the defaults 2, 5 and 10).
 	SharePlatformDays, ShareProviderDays, ShareProviderDaysNoData int
+	// Blobs keeps file resources (文件): a local directory (BlobDir,
+	// default DataDir/blobs) unless BlobS3.Endpoint names an S3-compatible
+	// store.
+	BlobDir      string
+	BlobS3       blob.S3Config
+	MaxFileBytes int64 // one file version; 0 = ingest.DefaultMaxFileBytes
 }
 
 // Defaults fills empty fields.
@@ -98,6 +105,9 @@ func (c *Config) Defaults() {
 	if c.ShareKeyFile == "" {
 		c.ShareKeyFile = filepath.Join(c.DataDir, "share.key")
 	}
+	if c.BlobDir == "" {
+		c.BlobDir = filepath.Join(c.DataDir, "blobs")
+	}
 }
 
 // Server is a running installation.
@@ -120,6 +130,7 @@ type Server struct {
 	Share *share.Service
 	// ShareStats is the gateway's call statistics (internal/share/stats.go) on the control store.
 	ShareStats *share.Stats
+	Blobs      blob.Store // file resources' content
 	Authn      *httpx.Authenticator
 	Routes     *httpx.Table
 	API        *api.API
@@ -212,8 +223,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if s.Quality, err = quality.Open(ctx, s.Control, s.Catalog, quality.Options{Notify: s.Notify}); err != nil {
 		return fail(err)
 	}
+	if s.Blobs, err = blob.Open(ctx, blob.Config{Dir: cfg.BlobDir, S3: cfg.BlobS3}); err != nil {
+		return fail(fmt.Errorf("file store: %w", err))
+	}
+	log.Info("file store", "blobs", s.Blobs.String())
 	if s.Ingest, err = ingest.Open(ctx, s.DataDB, s.Catalog, ingest.Options{SpoolDir: filepath.Join(cfg.DataDir, "uploads"), Log: log,
-		Quality: s.Quality, Control: s.Control}); err != nil {
+		Quality: s.Quality, Control: s.Control, Blobs: s.Blobs, MaxFileBytes: cfg.MaxFileBytes}); err != nil {
 		return fail(err)
 	}
 	if s.ShareStats, err = share.OpenStats(ctx, s.Control, s.Orgs, s.Catalog); err != nil {

@@ -335,6 +335,9 @@ var routeRoles = []struct{ method, pattern, roles string }{
 	{"GET", "/api/v1/batches/{id}/report", "admin reviewer cdo specialist"},
 	{"GET", "/api/v1/catalog/entries/{id}/records", "admin reviewer cdo specialist"},
 	{"POST", "/api/v1/catalog/entries/{id}/records", "cdo specialist"},
+	{"POST", "/api/v1/catalog/entries/{id}/files", "cdo specialist"},
+	{"GET", "/api/v1/catalog/entries/{id}/files", "admin reviewer cdo specialist"},
+	{"GET", "/api/v1/catalog/entries/{id}/files/{version}", "admin reviewer cdo specialist"},
 	{"GET", "/login", "anonymous admin security auditor reviewer cdo specialist"},
 	{"POST", "/login", "anonymous admin security auditor reviewer cdo specialist"},
 	{"POST", "/logout", "admin security auditor reviewer cdo specialist"},
@@ -412,6 +415,8 @@ var routeRoles = []struct{ method, pattern, roles string }{
 	{"GET", "/data/batches/{id}", "admin reviewer cdo specialist"},
 	{"POST", "/data/batches/{id}/cancel", "cdo specialist"},
 	{"GET", "/data/batches/{id}/report", "admin reviewer cdo specialist"},
+	{"POST", "/catalog/{id}/files", "cdo specialist"},
+	{"GET", "/catalog/{id}/files/{version}", "admin reviewer cdo specialist"},
 	{"GET", "/catalog/index", "admin reviewer"},
 	{"POST", "/catalog/index/rebuild", "admin reviewer"},
 	// Data quality: platform roles read everywhere and body roles their own

@@ -125,6 +125,8 @@ var auditActions = map[string][2]string{
 	"catalog.mine": {"查看本单位目录", "own body's entries"}, "catalog.review.queue": {"查看审核队列", "review queue"},
 	"catalog.lists": {"查看三张清单", "lists"}, "catalog.import.form": {"打开导入页面", "import page"}, "catalog.import.template": {"下载导入模板", "import template"},
 	"catalog.stats": {"查看目录统计", "catalog statistics"}, "catalog.index.status": {"查看索引状态", "index status"},
+	// file resources (文件)
+	"data.file.upload": {"上传文件", "upload a file"}, "data.file.download": {"下载文件", "download a file"},
 	// the demo installation
 	"demo.load": {"载入演示数据", "load the demo data"}, "demo.passwords_reset": {"重置演示账号密码", "reset the demo passwords"},
 }

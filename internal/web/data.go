@@ -29,6 +29,7 @@ func (c *Console) dataRoutes() {
 	c.route(http.MethodGet, "/data/batches/{id}", auth.PermDataRead, "data.batch", c.batchPage)
 	c.route(http.MethodPost, "/data/batches/{id}/cancel", auth.PermDataUpload, "data.cancel", c.batchCancel)
 	c.route(http.MethodGet, "/data/batches/{id}/report", auth.PermDataRead, "data.report", c.batchReport)
+	c.fileRoutes()
 }
 
 type dataPageData struct {
@@ -42,6 +43,8 @@ type dataPageData struct {
 	CanUpload bool
 	Masked    bool
 	Err       string // why the records cannot be shown
+	NoRecords bool   // the entry is not shared as 库表 or 接口: no records section
+	Files     *filesSection
 }
 
 func (c *Console) dataPage(w http.ResponseWriter, r *http.Request) {
@@ -61,10 +64,18 @@ func (c *Console) renderData(w http.ResponseWriter, r *http.Request, status int,
 	pg.Error = msg
 	d := &dataPageData{E: e, Items: e.Items, CanUpload: p.HasAt(auth.PermDataUpload, e.ProviderID)}
 	d.Masked = !containsBody(p.BodiesWith(auth.PermDataRead), e.ProviderID)
+	if d.Files, err = c.files(ctx, p, &e, pg.Lang); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d.NoRecords = d.Files != nil && e.ShareMethod != catalog.MethodTable && e.ShareMethod != catalog.MethodAPI
 	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
 	d.Page = max(page, 1)
 	const size = 50
-	recs, err := c.Ingest.Records(ctx, p, id, nil, size, (d.Page-1)*size)
+	var recs ingest.Page
+	if !d.NoRecords {
+		recs, err = c.Ingest.Records(ctx, p, id, nil, size, (d.Page-1)*size)
+	}
 	if err != nil {
 		if e, ok := asErr(err); ok {
 			d.Err = e.Message(pg.Lang)
@@ -82,7 +93,7 @@ func (c *Console) renderData(w http.ResponseWriter, r *http.Request, status int,
 		d.Rows = append(d.Rows, row)
 	}
 	d.Pages = max(1, (d.Total+size-1)/size)
-	if d.Err == "" {
+	if d.Err == "" && !d.NoRecords {
 		if d.Batches, _, err = c.Ingest.Batches(ctx, p, id, 20, 0); err != nil {
 			c.fail(w, r, err)
 			return
