@@ -326,8 +326,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer, ctype = encodeProblem(p, c.id), "application/problem+json"
 	}
 	respHash := sha256.Sum256(answer)
-	// The audit record is durable before a byte of the answer leaves.
-	if err := g.record(r.Context(), c, status, p, respHash); err != nil {
+	// The audit record is durable before a byte of the answer leaves. It is
+	// written even if the caller has gone: the data may have been read.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 30*time.Second)
+	err := g.record(actx, c, status, p, respHash)
+	cancel()
+	if err != nil {
 		g.log.Error("gateway: audit append failed; call refused", "request_id", c.id, "err", err)
 		p, status = errAuditDown, errAuditDown.Status
 		answer, ctype = encodeProblem(p, c.id), "application/problem+json"

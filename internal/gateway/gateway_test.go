@@ -644,6 +644,9 @@ func (f *fixture) testRateQuota(t *testing.T) {
 		s.Grants[share.GrantKey{AppID: 50, EntryID: f.people}] = &g
 	})
 	waitVersion(t, f)
+	// A call refused after admission gives its place back: only successful
+	// calls use quota.
+	f.want(f.call("GET", path(f.people, "records?住址=x"), nil, auth2("quota", "quota-secret")...), 403, "gw.item_not_granted")
 	f.want(f.call("GET", q, nil, auth2("quota", "quota-secret")...), 200, "")
 	f.want(f.call("GET", q, nil, auth2("quota", "quota-secret")...), 429, "gw.quota_exhausted")
 	// The next day starts afresh.

@@ -58,8 +58,9 @@ func (l *limiter) allow(g *share.Grant, now time.Time) *Problem {
 	return nil
 }
 
-// takeQuota counts a call against the grant's daily quota. The calls of
-// the day are the snapshot's QuotaUsed (all nodes, as flushed to the
+// takeQuota reserves a call's place in the grant's daily quota (given back
+// by count if the call does not succeed). The calls of the day are the
+// snapshot's QuotaUsed (all nodes' successful calls, as flushed to the
 // statistics before the snapshot was built) plus this node's calls since
 // then; this node's calls already flushed when the snapshot was requested
 // are in QuotaUsed and not counted twice.
@@ -82,24 +83,20 @@ func (g *Gateway) takeQuota(st *snapState, gr *share.Grant, now time.Time) *Prob
 }
 
 // CountsTowardQuota reports whether a call with this statistics outcome
-// was counted against its grant's daily quota: every call that passed the
-// validity, rate and quota checks. The control plane builds
-// Snapshot.QuotaUsed from the statistics with the same rule, so that a node
-// does not count its own calls twice.
-func CountsTowardQuota(outcome string) bool {
-	switch outcome {
-	case errNotYet.Code, errGrantExpired.Code, errRateLimited.Code, errQuota.Code:
-		return false
-	}
-	return true
-}
+// used its grant's daily quota: successful calls only. A call reserves its
+// place in the quota when it is admitted and gives it back if it does not
+// succeed, so concurrent calls cannot overrun the quota and refused or
+// failed calls cost nothing. The control plane builds Snapshot.QuotaUsed
+// from the statistics with the same rule (share.Stats.QuotaUsed: outcome
+// "ok"), so that a node does not count its own calls twice.
+func CountsTowardQuota(outcome string) bool { return outcome == "ok" }
 
 // statsAgg aggregates call counts in memory until they are flushed.
 type statsAgg struct {
 	mu      sync.Mutex
 	pending map[statKey]*share.CallCount
-	// per day and grant: calls admitted past the quota check on this node,
-	// and how many of them have been flushed.
+	// per day and grant: calls holding or having used quota on this node
+	// (admitted and not failed), and how many of them have been flushed.
 	day      string
 	adm      map[int64]*atomic.Int64
 	flushed  map[int64]int64
@@ -175,10 +172,14 @@ func (g *Gateway) count(c *call, p *Problem) {
 	cc.Calls++
 	cc.LatencyUS += lat
 	if c.quotaHeld && c.grant != nil && k.day == s.day {
-		if s.inFlight == nil {
-			s.inFlight = map[int64]int64{}
+		if CountsTowardQuota(k.outcome) {
+			if s.inFlight == nil {
+				s.inFlight = map[int64]int64{}
+			}
+			s.inFlight[c.grant.ID]++
+		} else if a := s.adm[c.grant.ID]; a != nil {
+			a.Add(-1) // the reservation made when the call was admitted
 		}
-		s.inFlight[c.grant.ID]++
 	}
 	s.mu.Unlock()
 }
