@@ -169,6 +169,12 @@ func (s *Stats) QuotaUsed(ctx context.Context, day string) (map[int64]int64, err
 	return out, db.Check(rows.Err())
 }
 
+// QuotaUsedToday is QuotaUsed for the current statistics day (Asia/Shanghai) by the store's clock: the shape of
+// Service.QuotaUsed, which fills Snapshot.QuotaUsed.
+func (s *Stats) QuotaUsedToday(ctx context.Context) (map[int64]int64, error) {
+	return s.QuotaUsed(ctx, CallDay(s.now()))
+}
+
 // Groupings of a statistics report.
 const (
 	GroupBody        = "body" // the consuming body (使用部门)

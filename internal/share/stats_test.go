@@ -373,5 +373,9 @@ func TestStatsConcurrentFlushes(t *testing.T) {
 		if used, err = f.stats.QuotaUsed(f.ctx, "2026-03-10"); err != nil || used[100] != nodes*flushes {
 			t.Fatalf("quota after refusals: %v %v", used, err)
 		}
+		// The store's clock says 2026-03-10 12:00 in Shanghai.
+		if today, err := f.stats.QuotaUsedToday(f.ctx); err != nil || today[100] != nodes*flushes || today[103] != 4*nodes*flushes {
+			t.Fatalf("quota today: %v %v", today, err)
+		}
 	})
 }
