@@ -36,7 +36,6 @@ import (
 	"xiangyun/internal/quality"
 	"xiangyun/internal/share"
 	"xiangyun/internal/web"
-	"xiangyun/internal/workday"
 )
 
 // Version is set at build time with -ldflags "-X xiangyun/internal/server.Version=…".
@@ -242,9 +241,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if s.Share, err = share.Open(ctx, s.Control, s.Orgs, s.Catalog, shareOpts); err != nil {
 		return fail(err)
 	}
-	s.Share.QuotaUsed = func(ctx context.Context) (map[int64]int64, error) { // today's calls, all nodes
-		return s.ShareStats.QuotaUsed(ctx, time.Now().In(workday.Location()).Format(time.DateOnly))
-	}
+	s.Share.QuotaUsed = s.ShareStats.QuotaUsedToday // today's successful calls, all nodes
+	s.ShareStats.SetAppNames(s.Share.AppNames)
 	if s.Gateway, err = gateway.New(ctx, gateway.Config{Snapshot: s.Share.Snapshot, Subscribe: s.Share.Subscribe,
 		Records: s.Ingest, Catalog: s.Catalog, Audit: s.Audit, Stats: s.ShareStats.RecordCalls, Logger: log, TrustedProxies: cfg.TrustedProxies}); err != nil {
 		return fail(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"slices"
+	"strings"
 	"time"
 
 	"xiangyun/internal/auth"
@@ -346,4 +347,36 @@ func (s *Service) bodyName(ctx context.Context, id int64) string {
 		return ""
 	}
 	return b.Name
+}
+
+// AppNames returns the names of the applications with the given ids, for
+// reports that hold only ids (the call statistics). Unknown ids are left out.
+func (s *Service) AppNames(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var args db.Args
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		marks[i] = args.Add(id)
+	}
+	ctx, cancel := s.db.Ctx(ctx)
+	defer cancel()
+	rows, err := s.db.R.QueryContext(ctx, `SELECT id, name FROM share_applications WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...)
+	if err != nil {
+		return nil, db.Check(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id   int64
+			name string
+		)
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, db.Check(err)
+		}
+		out[id] = name
+	}
+	return out, db.Check(rows.Err())
 }
