@@ -151,7 +151,9 @@ func start(t testing.TB, bin string, opts Options) (*Weed, func(), error) {
 		return nil, nil, err
 	}
 	p := freePorts(t, 8)
-	args := []string{"server", "-dir=" + dir, "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+	// Logs and the sockets it can be told about stay in its directory.
+	args := []string{"-logdir=" + dir, "server", "-dir=" + dir,
+		"-filer.localSocket=" + filepath.Join(dir, "filer.sock"), "-s3.localSocket=" + filepath.Join(dir, "s3.sock"), "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
 		"-master.port=" + strconv.Itoa(p[0]), "-master.port.grpc=" + strconv.Itoa(p[1]),
 		"-volume.port=" + strconv.Itoa(p[2]), "-volume.port.grpc=" + strconv.Itoa(p[3]),
 		"-filer", "-filer.port=" + strconv.Itoa(p[4]), "-filer.port.grpc=" + strconv.Itoa(p[5]),
@@ -191,6 +193,14 @@ func start(t testing.TB, bin string, opts Options) (*Weed, func(), error) {
 		case <-time.After(10 * time.Second):
 		}
 		os.RemoveAll(dir)
+		// The gRPC sockets are always /tmp/seaweedfs-<service>-grpc-<port>.sock
+		// and outlive a killed weed: remove the ones of its ports.
+		for _, port := range p {
+			socks, _ := filepath.Glob("/tmp/seaweedfs-*-" + strconv.Itoa(port) + ".sock")
+			for _, s := range socks {
+				os.Remove(s)
+			}
+		}
 	}
 	w := &Weed{Endpoint: "127.0.0.1:" + strconv.Itoa(p[6]), AccessKey: opts.AccessKey, SecretKey: opts.SecretKey, Dir: dir, cmd: cmd}
 	if err := w.waitReady(exited); err != nil {
