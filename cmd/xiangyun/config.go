@@ -45,7 +45,7 @@ func (c *common) flags(fs *flag.FlagSet) {
 		return def
 	}
 	envBool := func(k string) bool { b, _ := strconv.ParseBool(os.Getenv(k)); return b }
-	fs.StringVar(&c.cfg.DB, "db", env("XIANGYUN_DB", "sqlite:./xiangyun-data"), "database: sqlite:DIR or postgres:// URL")
+	fs.StringVar(&c.cfg.DB, "db", env("XIANGYUN_DB", ""), "database: sqlite:DIR or postgres:// URL (default: SQLite in the data directory, ./xiangyun-data)")
 	fs.StringVar(&c.cfg.Addr, "addr", env("XIANGYUN_ADDR", "127.0.0.1:8080"), "listen address")
 	fs.StringVar(&c.cfg.DataDir, "data", env("XIANGYUN_DATA", ""), "directory for files (search index, audit key)")
 	fs.StringVar(&c.cfg.AuditKeyFile, "audit-key", env("XIANGYUN_AUDIT_KEY", ""), "audit signing key file")

@@ -44,7 +44,7 @@ Usage:
   xiangyun version
 
 Common flags (each also as an environment variable):
-  --db      XIANGYUN_DB       sqlite:DIR (default sqlite:./xiangyun-data) or postgres://user@host/db
+  --db      XIANGYUN_DB       sqlite:DIR (default: SQLite in --data, else ./xiangyun-data) or postgres://user@host/db
   --addr    XIANGYUN_ADDR     listen address (default 127.0.0.1:8080)
   --data    XIANGYUN_DATA     directory for files: search index, audit key (default: the SQLite directory or ./xiangyun-data)
   --audit-key XIANGYUN_AUDIT_KEY  audit signing key file (default DATA/audit.key)

@@ -55,6 +55,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, with
 		if shareDemo, err = demo.LoadShare(ctx, ds, s.Share); err != nil {
 			return fmt.Errorf("demo sharing data: %w", err)
 		}
+		if shareDemo.First {
+			if err := shareDemo.Calls(ctx, s.Gateway); err != nil {
+				return fmt.Errorf("demo gateway calls: %w", err)
+			}
+		}
 	}
 	ln, err := net.Listen("tcp", s.Config.Addr)
 	if err != nil {

@@ -2,10 +2,14 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"xiangyun/internal/auth"
@@ -28,6 +32,10 @@ type ShareDemo struct {
 	EntryID  int64
 	EntryKey string // the key item's name (公民身份号码)
 	RecordID string // a real record's 公民身份号码
+	// First is set when this run loaded the sharing demo; people holds a few
+	// real records (公民身份号码 → 姓名) for the demo calls.
+	First  bool
+	people [][2]string
 }
 
 // DemoAppName is the market regulator's demo application.
@@ -153,18 +161,25 @@ func LoadShare(ctx context.Context, s Services, sh *share.Service) (ShareDemo, e
 	if _, err := sh.RegisterService(ctx, who["police_cdo"], share.ServiceInput{EntryID: police.ID, BaseURL: "http://10.22.1.15:8080/sfhy/v1", TimeoutMS: 3000}); err != nil {
 		return ShareDemo{}, fmt.Errorf("service: %w", err)
 	}
-	return shareDemo(ctx, s, who["police_cdo"], k, police.ID)
+	d, err := shareDemo(ctx, s, who["police_cdo"], k, police.ID)
+	d.First = true
+	return d, err
 }
 
 func shareDemo(ctx context.Context, s Services, police *auth.Principal, k share.NewKey, entry int64) (ShareDemo, error) {
 	d := ShareDemo{AppName: DemoAppName, KeyID: k.KeyID, Secret: k.Secret, EntryID: entry, EntryKey: "公民身份号码"}
 	if s.Ingest != nil {
-		pg, err := s.Ingest.Records(ctx, police, entry, nil, 1, 0)
+		pg, err := s.Ingest.Records(ctx, police, entry, nil, 12, 0)
 		if err != nil {
 			return d, err
 		}
-		if len(pg.Items) > 0 {
-			d.RecordID, _ = pg.Items[0]["公民身份号码"].(string)
+		for _, r := range pg.Items {
+			id, _ := r["公民身份号码"].(string)
+			name, _ := r["姓名"].(string)
+			d.people = append(d.people, [2]string{id, name})
+		}
+		if len(d.people) > 0 {
+			d.RecordID = d.people[0][0]
 		}
 	}
 	return d, nil
@@ -181,4 +196,61 @@ func findEntry(ctx context.Context, c *catalog.Service, name string) (catalog.En
 		return catalog.Entry{}, fmt.Errorf("demo: entry %s not found", name)
 	}
 	return c.Get(ctx, catalog.System, res.Items[i].ID)
+}
+
+// Calls makes a working morning of the demo application's calls through the
+// gateway handler (the real path: authentication, grant, masking, audit,
+// statistics), so that the statistics and the providing body's usage page
+// have something to show: queries and 核验 of real records, a few that find
+// nothing, and refusals (a wrong secret, an item not granted).
+func (d ShareDemo) Calls(ctx context.Context, gw http.Handler) error {
+	if len(d.people) == 0 {
+		return nil
+	}
+	base := fmt.Sprintf("/gw/v1/entries/%d/", d.EntryID)
+	call := func(method, path, body, secret string, n int) error {
+		req, err := http.NewRequestWithContext(ctx, method, path, strings.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.RemoteAddr = "10.22.1.15:50123"
+		req.Header.Set("X-Client-Id", d.KeyID)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		req.Header.Set("X-Purpose", "企业设立登记核验法定代表人身份")
+		req.Header.Set("X-Case-Id", fmt.Sprintf("QYKB-2026-%06d", 1200+n))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		rec := httptest.NewRecorder()
+		gw.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			return fmt.Errorf("demo gateway call %s %s: %d %s", method, path, rec.Code, rec.Body.String())
+		}
+		return nil
+	}
+	for i := range 48 {
+		p := d.people[i%len(d.people)]
+		var err error
+		switch {
+		case i%12 == 5: // a number the police do not hold
+			err = call("GET", base+"records?"+url.Values{"公民身份号码": {"220102198001010011"}}.Encode(), "", d.Secret, i)
+		case i%3 == 0: // 核验: does the name match the number?
+			name := p[1]
+			if i%9 == 0 {
+				name = "王" + name // a mistyped name: no match
+			}
+			body, _ := json.Marshal(map[string]string{"公民身份号码": p[0], "姓名": name})
+			err = call("POST", base+"verify", string(body), d.Secret, i)
+		default:
+			err = call("GET", base+"records?"+url.Values{"公民身份号码": {p[0]}}.Encode(), "", d.Secret, i)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	// Refusals are on the record too.
+	if err := call("GET", base+"records?"+url.Values{"公民身份号码": {d.people[0][0]}}.Encode(), "", "xys_wrong", 90); err != nil {
+		return err
+	}
+	return call("GET", base+"records?"+url.Values{"户籍地址": {"长春市"}}.Encode(), "", d.Secret, 91)
 }

@@ -78,8 +78,11 @@ func (c *Config) Defaults() {
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:8080"
 	}
-	if c.DB == "" {
+	if c.DB == "" { // SQLite in the data directory, so --data alone moves everything
 		c.DB = "sqlite:./xiangyun-data"
+		if c.DataDir != "" {
+			c.DB = "sqlite:" + c.DataDir
+		}
 	}
 	if c.DataDir == "" {
 		if strings.HasPrefix(c.DB, "sqlite:") {
