@@ -13,6 +13,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
+	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/httpx"
@@ -197,6 +198,7 @@ func (a *API) ingestRoutes() {
 			out.Body.Items, out.Body.Total = pg.Items, pg.Total
 			return out, nil
 		})
+	a.recordReadRoutes()
 	op(a, http.MethodPost, "/catalog/entries/{id}/records", "data.push", auth.PermDataUpload,
 		"Push records (JSON array or NDJSON) with an Idempotency-Key; answers per-record results",
 		func(ctx context.Context, in *pushIn) (*pushOut, error) {
@@ -328,4 +330,82 @@ func spoolUpload(r *http.Request, w http.ResponseWriter, dir string) (ingest.Upl
 		return up, errNoFile
 	}
 	return up, nil
+}
+
+type exportIn struct {
+	IDPath
+	Format string `query:"format" enum:"csv,xlsx," doc:"csv (default; UTF-8 with BOM) or xlsx"`
+}
+
+type recordHistoryIn struct {
+	IDPath
+	rawIn
+}
+
+type recordHistoryOut struct {
+	Body struct {
+		Items []ingest.RecordHistory `json:"items"`
+	}
+}
+
+// recordReadRoutes: the streamed export of an entry's records and a
+// record's history of values. Both read personal data, so each is recorded
+// in the audit log as a data access.
+func (a *API) recordReadRoutes() {
+	op(a, http.MethodGet, "/catalog/entries/{id}/records/export", "data.export", auth.PermDataRead,
+		"Download an entry's records as CSV or XLSX, streamed, masked as in the records list",
+		func(ctx context.Context, in *exportIn) (*huma.StreamResponse, error) {
+			format := tabular.CSV
+			if in.Format == "xlsx" {
+				format = tabular.XLSX
+			}
+			return &huma.StreamResponse{Body: func(hc huma.Context) {
+				var info ingest.ExportInfo
+				lw := &lazyWriter{hc: hc, start: func() {
+					stamp := time.Now().Format("20060102-150405")
+					hc.SetHeader("Content-Type", contentType(format))
+					hc.SetHeader("Content-Disposition", attachment(info.EntryName+"-"+stamp+"."+string(format),
+						"records-"+strconv.FormatInt(in.ID, 10)+"-"+stamp+"."+string(format)))
+					hc.SetStatus(http.StatusOK)
+				}}
+				n, err := a.Ingest.Export(ctx, principal(ctx), in.ID, format, lw, func(i ingest.ExportInfo) { info = i })
+				a.Authn.Append(ctx, audit.Entry{Action: "data.export", Object: "entry:" + strconv.FormatInt(in.ID, 10), Outcome: outcome(err == nil),
+					Detail: map[string]string{"format": string(format), "rows": strconv.FormatInt(n, 10), "masked": strconv.FormatBool(!info.Provider)}})
+				switch {
+				case err != nil && !lw.started:
+					a.writeProblem(ctx, hc, err)
+				case err != nil && a.Authn.Log != nil: // the download is cut short
+					a.Authn.Log.Error("records export", "request_id", httpx.RequestID(ctx), "err", err)
+				}
+			}}, nil
+		})
+	op(a, http.MethodGet, "/catalog/entries/{id}/records/history", "data.history", auth.PermDataRead,
+		"A record's past and present values with the batch, time and version of each: ?{key item}=value or ?_id=record id",
+		func(ctx context.Context, in *recordHistoryIn) (*recordHistoryOut, error) {
+			filters := map[string]string{}
+			var id int64
+			for k, v := range in.req.URL.Query() {
+				if len(v) == 0 {
+					continue
+				}
+				if k == "_id" {
+					n, err := strconv.ParseInt(v[0], 10, 64)
+					if err != nil || n <= 0 {
+						return nil, errs.Invalid("ingest.history_key", "_id 须为记录编号（正整数）", "_id must be a record id (a positive integer)")
+					}
+					id = n
+					continue
+				}
+				filters[k] = v[0]
+			}
+			hs, err := a.Ingest.History(ctx, principal(ctx), in.ID, filters, id)
+			a.Authn.Append(ctx, audit.Entry{Action: "data.history", Object: "entry:" + strconv.FormatInt(in.ID, 10), Outcome: outcome(err == nil),
+				Detail: map[string]string{"records": strconv.Itoa(len(hs))}})
+			if err != nil {
+				return nil, err
+			}
+			out := &recordHistoryOut{}
+			out.Body.Items = hs
+			return out, nil
+		})
 }

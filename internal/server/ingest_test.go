@@ -109,6 +109,44 @@ func TestRecordsAPI(t *testing.T) {
 			if res := e.do(e.client(auth.RoleAuditor), "GET", path, nil); res.StatusCode != 403 {
 				t.Fatalf("auditor reads records: %d", res.StatusCode)
 			}
+			// The streamed export, masked like the records list, and the
+			// history of one record; both are audited as data accesses.
+			res = e.do(e.client(auth.RoleReviewer), "GET", path+"/export?format=csv", nil)
+			body, _ = io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Disposition"), "attachment") ||
+				!bytes.Contains(body, []byte("段**")) || bytes.Contains(body, []byte("段正淳")) || bytes.Count(body, []byte("\n")) != 3 {
+				t.Fatalf("export: %d %q", res.StatusCode, body)
+			}
+			if res := e.do(e.client(auth.RoleAuditor), "GET", path+"/export", nil); res.StatusCode != 403 {
+				t.Fatalf("auditor exports records: %d", res.StatusCode)
+			}
+			var hist struct {
+				Items []struct {
+					ID       int64
+					Versions []map[string]any
+				}
+			}
+			decode(t, e.do(spec, "GET", path+"/history?公民身份号码=11010519491231002X", nil), &hist)
+			if len(hist.Items) != 1 || len(hist.Items[0].Versions) != 1 || hist.Items[0].Versions[0]["batch"] != float64(id) ||
+				hist.Items[0].Versions[0]["values"].(map[string]any)["姓名"] != "段正淳" {
+				t.Fatalf("history: %+v", hist)
+			}
+			decode(t, e.do(e.client(auth.RoleReviewer), "GET", path+"/history?_id="+strconv.FormatInt(hist.Items[0].ID, 10), nil), &hist)
+			if len(hist.Items) != 1 || hist.Items[0].Versions[0]["values"].(map[string]any)["姓名"] != "段**" {
+				t.Fatalf("masked history: %+v", hist)
+			}
+			if res := e.do(spec, "GET", path+"/history?_id=x", nil); res.StatusCode != 422 && res.StatusCode != 400 {
+				t.Fatalf("bad _id: %d", res.StatusCode)
+			}
+			var exported, historyRead bool
+			for _, r := range e.auditList(e.client(auth.RoleAuditor), "") {
+				exported = exported || r.action == "data.export"
+				historyRead = historyRead || r.action == "data.history"
+			}
+			if !exported || !historyRead {
+				t.Fatalf("data accesses not audited: export %v history %v", exported, historyRead)
+			}
 			// Push with an idempotency key; a retry answers the same.
 			push := func(key string) (int, map[string]any) {
 				req, _ := http.NewRequest("POST", e.ts.URL+path, strings.NewReader(`{"公民身份号码": "51343620000320711X", "姓名": "赵六"}`+"\n"))

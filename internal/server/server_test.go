@@ -334,6 +334,8 @@ var routeRoles = []struct{ method, pattern, roles string }{
 	{"GET", "/api/v1/batches/{id}/errors", "admin reviewer cdo specialist"},
 	{"GET", "/api/v1/batches/{id}/report", "admin reviewer cdo specialist"},
 	{"GET", "/api/v1/catalog/entries/{id}/records", "admin reviewer cdo specialist"},
+	{"GET", "/api/v1/catalog/entries/{id}/records/export", "admin reviewer cdo specialist"},
+	{"GET", "/api/v1/catalog/entries/{id}/records/history", "admin reviewer cdo specialist"},
 	{"POST", "/api/v1/catalog/entries/{id}/records", "cdo specialist"},
 	{"GET", "/login", "anonymous admin security auditor reviewer cdo specialist"},
 	{"POST", "/login", "anonymous admin security auditor reviewer cdo specialist"},
