@@ -40,6 +40,7 @@ Usage:
   xiangyun audit verify [flags]     check the whole audit log; exit 1 at the first bad record
   xiangyun index rebuild [flags]    rebuild the catalog search index
   xiangyun bench catalog [flags]    catalog search benchmark (see docs/BENCHMARKS.md)
+  xiangyun bench ingest [flags]     aggregation benchmark: CSV ingest and export against raw SQL
   xiangyun version
 
 Common flags (each also as an environment variable):
