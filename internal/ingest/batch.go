@@ -3,10 +3,12 @@ package ingest
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,22 +23,26 @@ import (
 
 // Batch is one upload or push with its lineage and outcome.
 type Batch struct {
-	ID         int64      `json:"id"`
-	EntryID    int64      `json:"entry_id"`
-	Status     string     `json:"status" enum:"running,published,rejected,failed,cancelled"`
-	Rows       int64      `json:"rows" doc:"rows read"`
-	Accepted   int64      `json:"accepted"`
-	Rejected   int64      `json:"rejected"`
-	Source     string     `json:"source" doc:"file or push"`
-	Mode       string     `json:"mode"`
-	OnError    string     `json:"on_error"`
-	FileName   string     `json:"file_name,omitempty"`
-	Format     string     `json:"format,omitempty"`
-	Encoding   string     `json:"encoding,omitempty"`
-	SHA256     string     `json:"sha256,omitempty"`
-	Size       int64      `json:"size,omitempty"`
-	UserID     int64      `json:"user_id,omitempty"`
-	User       string     `json:"user,omitempty"`
+	ID       int64  `json:"id"`
+	EntryID  int64  `json:"entry_id"`
+	Status   string `json:"status" enum:"running,published,rejected,failed,cancelled"`
+	Rows     int64  `json:"rows" doc:"rows read"`
+	Accepted int64  `json:"accepted"`
+	Rejected int64  `json:"rejected"`
+	Source   string `json:"source" doc:"file or push"`
+	Mode     string `json:"mode"`
+	OnError  string `json:"on_error"`
+	FileName string `json:"file_name,omitempty"`
+	Format   string `json:"format,omitempty"`
+	Encoding string `json:"encoding,omitempty"`
+	SHA256   string `json:"sha256,omitempty"`
+	Size     int64  `json:"size,omitempty"`
+	UserID   int64  `json:"user_id,omitempty"`
+	User     string `json:"user,omitempty"`
+	// Unmatched lists the file's columns (or pushed fields) that map to no
+	// data item: their values were not loaded. A warning, not an error.
+	Unmatched  []string   `json:"unmatched_columns" doc:"columns of the file that map to no data item; their values were not loaded"`
+	Header     []string   `json:"header,omitempty" doc:"the uploaded file's column names"`
 	MessageZH  string     `json:"message_zh,omitempty"`
 	MessageEN  string     `json:"message_en,omitempty"`
 	StartedAt  time.Time  `json:"started_at"`
@@ -120,6 +126,13 @@ func (s *Service) Start(ctx context.Context, p *auth.Principal, entryID int64, u
 	if err != nil {
 		return fail(err)
 	}
+	if format == FormatCSV || format == FormatXLSX {
+		// A header without a required or key item is refused here, before a
+		// batch exists and before any row is read.
+		if err := s.checkHeader(ctx, &e, format, up.Path); err != nil {
+			return fail(err)
+		}
+	}
 	b := Batch{EntryID: e.ID, Status: StatusRunning, Source: "file", Mode: mode, OnError: onError, FileName: up.Name, Format: format,
 		SHA256: up.SHA256, Size: up.Size, UserID: p.User.ID, User: p.User.DisplayName}
 	err = s.db.Tx(ctx, func(tx *db.Tx) error {
@@ -156,6 +169,28 @@ func (s *Service) Start(ctx context.Context, p *auth.Principal, entryID int64, u
 		s.process(ctx, &job{batch: b, entry: e, open: open})
 	})
 	return b, nil
+}
+
+// checkHeader reads a table file's header and maps it onto the entry's
+// items with the saved mapping: two columns for one item, or a required or
+// key item without a column, is an error.
+func (s *Service) checkHeader(ctx context.Context, e *catalog.Entry, format, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	src, err := openSource(format, f)
+	if err != nil {
+		return nil // a file that cannot be read is the batch's failure, reported on it
+	}
+	defer src.Close()
+	saved, err := s.Mapping(ctx, e.ID)
+	if err != nil {
+		return err
+	}
+	_, _, err = newMapper(e.Items, saved).columns(src.Header())
+	return err
 }
 
 func insertBatch(tx *db.Tx, b *Batch) error {
@@ -220,8 +255,9 @@ type job struct {
 	pending  []stagedRow
 	inflight chan error // the chunk being staged (flush)
 
-	mu   sync.Mutex // guards what the reader and the stager both update: the counts, errs, perRule, results
-	errs []RowError
+	mu        sync.Mutex // guards what the reader and the stager both update: the counts, errs, perRule, results, unmatched
+	errs      []RowError
+	unmatched []string
 	// results, for pushes: per record number, its errors (nil = accepted)
 	results map[int][]RowError
 }
@@ -230,6 +266,14 @@ type stagedRow struct {
 	num  int64
 	seq  int
 	vals []any
+}
+
+func unmatchedJSON(cols []string) string {
+	if len(cols) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(cols)
+	return string(b)
 }
 
 func stagingName(batchID int64) string { return "stg_" + strconv.FormatInt(batchID, 10) }
@@ -315,8 +359,20 @@ func (s *Service) stageAll(ctx context.Context, j *job) error {
 	var colIdx []int
 	header := src.Header()
 	if header != nil {
-		if colIdx, _, err = m.columns(header); err != nil {
+		var unknown []string
+		if colIdx, unknown, err = m.columns(header); err != nil {
 			return err
+		}
+		for _, h := range unknown {
+			j.unmatch(h)
+		}
+		if len(header) <= 1000 {
+			hj, _ := json.Marshal(header)
+			if err := s.db.Tx(ctx, func(tx *db.Tx) error {
+				return tx.Run(`UPDATE ingest_batches SET header = $1 WHERE id = $2`, string(hj), j.batch.ID)
+			}); err != nil {
+				return err
+			}
 		}
 	}
 	if err := s.db.Tx(ctx, func(tx *db.Tx) error { return createStaging(tx, j) }); err != nil {
@@ -374,6 +430,11 @@ func (s *Service) stageAll(ctx context.Context, j *job) error {
 					i = m.item(key)
 					if len(keyIdx) < 1000 {
 						keyIdx[key] = i
+					}
+					if i < 0 {
+						j.mu.Lock()
+						j.unmatch(key)
+						j.mu.Unlock()
 					}
 				}
 				if i >= 0 {
@@ -465,6 +526,19 @@ func (s *Service) stageAll(ctx context.Context, j *job) error {
 		}
 	}
 	return nil
+}
+
+// maxUnmatched bounds the unmatched columns kept on a batch.
+const maxUnmatched = 100
+
+// unmatch notes a column that maps to no item (under j.mu once the
+// stager runs).
+func (j *job) unmatch(name string) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(j.unmatched) >= maxUnmatched || slices.Contains(j.unmatched, name) {
+		return
+	}
+	j.unmatched = append(j.unmatched, clip(name))
 }
 
 func (j *job) addErrors(es []RowError) {
@@ -617,6 +691,7 @@ func (s *Service) stage(ctx context.Context, j *job, pending []stagedRow, errs [
 		}
 		j.mu.Lock()
 		acc, rej := j.staged+staged, j.rejected+int64(len(dups))
+		unmatched := unmatchedJSON(j.unmatched)
 		j.mu.Unlock()
 		committed = func() {
 			// Counted now, stored with the next chunk's errors.
@@ -632,8 +707,8 @@ func (s *Service) stage(ctx context.Context, j *job, pending []stagedRow, errs [
 			}
 			j.addErrors(dups)
 		}
-		return tx.QueryRow(`UPDATE ingest_batches SET rows_read = $1, accepted = $2, rejected = $3, encoding = $4 WHERE id = $5 RETURNING cancel`,
-			read, acc, rej, j.encoding, j.batch.ID).Scan(&cancel)
+		return tx.QueryRow(`UPDATE ingest_batches SET rows_read = $1, accepted = $2, rejected = $3, encoding = $4, unmatched = $5 WHERE id = $6 RETURNING cancel`,
+			read, acc, rej, j.encoding, unmatched, j.batch.ID).Scan(&cancel)
 	})
 	if err != nil {
 		return err

@@ -115,3 +115,44 @@ func TestExport(t *testing.T) {
 		wantKind(t, err, errs.KindForbidden, "ingest.not_reader")
 	})
 }
+
+func TestUnmatchedAndMissingColumns(t *testing.T) {
+	eachDB(t, func(t *testing.T, f *fixture) {
+		// Columns that map to no item are loaded without their values and
+		// reported on the batch.
+		b, err := f.upload("police_spec", "a.csv", []byte("公民身份号码,姓名,备注,曾用名\n"+id1+",张三,无,张叁\n"), ModeAppend, PublishValid)
+		wantStatus(t, b, err, StatusPublished, 1, 1, 0)
+		if strings.Join(b.Unmatched, ",") != "备注,曾用名" {
+			t.Fatalf("unmatched: %q", b.Unmatched)
+		}
+		// JSON fields too.
+		b, err = f.upload("police_spec", "b.ndjson", []byte(`{"公民身份号码": "`+id3+`", "姓名": "赵六", "extra": 1}`+"\n"), ModeAppend, PublishValid)
+		wantStatus(t, b, err, StatusPublished, 1, 1, 0)
+		if strings.Join(b.Unmatched, ",") != "extra" {
+			t.Fatalf("unmatched fields: %q", b.Unmatched)
+		}
+		// A file without a column for a required or key item is refused at
+		// once: no batch, nothing read.
+		var before int
+		_ = f.data.R.QueryRow(`SELECT COUNT(*) FROM ingest_batches`).Scan(&before)
+		_, err = f.upload("police_spec", "c.csv", []byte("公民身份号码,出生日期\n"+id2+",1901-02-03\n"), ModeAppend, PublishValid)
+		wantKind(t, err, errs.KindInvalid, "ingest.mapping")
+		if e, _ := errs.As(err); !strings.Contains(e.ZH, "姓名") || !strings.Contains(e.EN, "姓名") {
+			t.Fatalf("message: %v", err)
+		}
+		var after int
+		_ = f.data.R.QueryRow(`SELECT COUNT(*) FROM ingest_batches`).Scan(&after)
+		if after != before {
+			t.Fatalf("a batch was made: %d → %d", before, after)
+		}
+		// A saved mapping makes the column count.
+		if err := f.s.SaveMapping(f.ctx, f.p["police_spec"], f.entryID, map[string]string{"名字": "姓名"}); err != nil {
+			t.Fatal(err)
+		}
+		b, err = f.upload("police_spec", "d.csv", []byte("公民身份号码,名字\n"+id2+",李四\n"), ModeAppend, PublishValid)
+		wantStatus(t, b, err, StatusPublished, 1, 1, 0)
+		if len(b.Unmatched) != 0 {
+			t.Fatalf("unmatched after mapping: %q", b.Unmatched)
+		}
+	})
+}

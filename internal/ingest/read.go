@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -15,16 +16,24 @@ import (
 )
 
 const batchCols = `id, entry_id, status, source, mode, on_error, file_name, format, encoding, sha256, size, user_id, user_name,
-	rows_read, accepted, rejected, message_zh, message_en, started_at, finished_at`
+	rows_read, accepted, rejected, message_zh, message_en, started_at, finished_at, unmatched, header`
 
 func scanBatch(sc interface{ Scan(...any) error }) (Batch, error) {
 	var (
-		b        Batch
-		started  db.Time
-		finished sql.Null[db.Time]
+		b                 Batch
+		started           db.Time
+		finished          sql.Null[db.Time]
+		unmatched, header string
 	)
 	err := sc.Scan(&b.ID, &b.EntryID, &b.Status, &b.Source, &b.Mode, &b.OnError, &b.FileName, &b.Format, &b.Encoding, &b.SHA256, &b.Size,
-		&b.UserID, &b.User, &b.Rows, &b.Accepted, &b.Rejected, &b.MessageZH, &b.MessageEN, &started, &finished)
+		&b.UserID, &b.User, &b.Rows, &b.Accepted, &b.Rejected, &b.MessageZH, &b.MessageEN, &started, &finished, &unmatched, &header)
+	b.Unmatched = []string{}
+	if unmatched != "" && unmatched != "[]" {
+		_ = json.Unmarshal([]byte(unmatched), &b.Unmatched)
+	}
+	if header != "" && header != "[]" {
+		_ = json.Unmarshal([]byte(header), &b.Header)
+	}
 	b.StartedAt = started.Time
 	if finished.Valid {
 		t := finished.V.Time

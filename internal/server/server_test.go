@@ -408,6 +408,11 @@ var routeRoles = []struct{ method, pattern, roles string }{
 	{"GET", "/data/batches/{id}", "admin reviewer cdo specialist"},
 	{"POST", "/data/batches/{id}/cancel", "cdo specialist"},
 	{"GET", "/data/batches/{id}/report", "admin reviewer cdo specialist"},
+	{"GET", "/catalog/{id}/data/history", "admin reviewer cdo specialist"},
+	{"GET", "/catalog/{id}/data/export", "admin reviewer cdo specialist"},
+	{"GET", "/catalog/{id}/data/mapping", "cdo specialist"},
+	{"POST", "/catalog/{id}/data/mapping", "cdo specialist"},
+	{"POST", "/catalog/{id}/data/mapping/preview", "cdo specialist"},
 	{"GET", "/catalog/index", "admin reviewer"},
 	{"POST", "/catalog/index/rebuild", "admin reviewer"},
 	// Data quality: platform roles read everywhere and body roles their own
