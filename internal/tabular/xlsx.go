@@ -107,7 +107,7 @@ type xlsxSource struct {
 	file     *excelize.File
 	rows     *excelize.Rows
 	formulas *formulaScanner // nil when the worksheet part was not found
-	merged   []*mergeRange // merged ranges, whose cells all read as the top-left one
+	merged   []*mergeRange   // merged ranges, whose cells all read as the top-left one
 	row      int
 	raw      bool // cells as stored, not as formatted (Options.RawValues)
 }
