@@ -89,3 +89,42 @@ func (s *Service) exportChunk(ctx context.Context, rr *recordReader, after int64
 	}
 	return got, db.Check(rows.Err())
 }
+
+// RecordCounts returns the number of live records of each of the given
+// entries that has a records table (entries without one are left out). A
+// count is no personal data: the catalog's readers see it.
+func (s *Service) RecordCounts(ctx context.Context, entryIDs []int64) (map[int64]int64, error) {
+	out := map[int64]int64{}
+	ctx, cancel := s.db.Ctx(ctx)
+	defer cancel()
+	for start := 0; start < len(entryIDs); start += 500 {
+		chunk := entryIDs[start:min(start+500, len(entryIDs))]
+		q, args := db.InList(`SELECT entry_id, table_name FROM ingest_tables WHERE entry_id IN `, chunk)
+		rows, err := s.db.R.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, db.Check(err)
+		}
+		tables := map[int64]string{}
+		for rows.Next() {
+			var id int64
+			var name string
+			if err := rows.Scan(&id, &name); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			tables[id] = name
+		}
+		rows.Close()
+		if err := db.Check(rows.Err()); err != nil {
+			return nil, err
+		}
+		for id, name := range tables {
+			var n int64
+			if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+name+` WHERE _deleted = FALSE`).Scan(&n); err != nil {
+				return nil, db.Check(err)
+			}
+			out[id] = n
+		}
+	}
+	return out, nil
+}

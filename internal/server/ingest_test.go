@@ -308,6 +308,12 @@ func TestRecordsConsole(t *testing.T) {
 	if st != 200 || !strings.Contains(body, "段**") || strings.Contains(body, "段正淳") || !strings.Contains(body, "history-record") {
 		t.Fatalf("history page: %d %s", st, body)
 	}
+	// The base libraries group the entry under 人口 with its record count.
+	st, body = get(e.client(auth.RoleReviewer), "/catalog/base")
+	if st != 200 || !strings.Contains(body, `id="baselib-01"`) || !strings.Contains(body, `id="baselib-06"`) ||
+		!strings.Contains(body, `href="`+ep+`" class="record-count">1<`) {
+		t.Fatalf("base libraries: %d %s", st, body)
+	}
 	// The export, masked for the platform.
 	st, body = get(e.client(auth.RoleReviewer), ep+"/export?format=csv")
 	if st != 200 || !strings.Contains(body, "段**") || strings.Contains(body, "段正淳") {

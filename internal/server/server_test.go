@@ -392,6 +392,7 @@ var routeRoles = []struct{ method, pattern, roles string }{
 	{"GET", "/catalog/import/template", "cdo specialist"},
 	{"POST", "/catalog/import", "cdo specialist"},
 	{"GET", "/catalog/stats", "admin reviewer cdo specialist"},
+	{"GET", "/catalog/base", "admin reviewer cdo specialist"},
 	{"GET", "/quality", "admin reviewer cdo specialist"},
 	{"GET", "/quality/bodies/{id}", "admin reviewer cdo specialist"},
 	{"GET", "/quality/entries/{id}", "admin reviewer cdo specialist"},

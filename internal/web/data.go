@@ -29,6 +29,7 @@ func (c *Console) dataRoutes() {
 	c.route(http.MethodGet, "/data/batches/{id}", auth.PermDataRead, "data.batch", c.batchPage)
 	c.route(http.MethodPost, "/data/batches/{id}/cancel", auth.PermDataUpload, "data.cancel", c.batchCancel)
 	c.route(http.MethodGet, "/data/batches/{id}/report", auth.PermDataRead, "data.report", c.batchReport)
+	c.route(http.MethodGet, "/catalog/base", auth.PermCatalogRead, "catalog.base", c.baseLibraries)
 	c.route(http.MethodGet, "/catalog/{id}/data/history", auth.PermDataRead, "data.history", c.recordHistory)
 	c.route(http.MethodGet, "/catalog/{id}/data/export", auth.PermDataRead, "data.export", c.recordsExport)
 	c.route(http.MethodGet, "/catalog/{id}/data/mapping", auth.PermDataUpload, "data.mapping", c.mappingPage)

@@ -31,6 +31,7 @@ var navGroups = []struct {
 		{"catalog-lists", "/catalog/lists", "三张清单", "Lists", auth.PermCatalogRead},
 		{"catalog-import", "/catalog/import", "批量导入", "Import", auth.PermCatalogEdit},
 		{"catalog-stats", "/catalog/stats", "目录统计", "Statistics", auth.PermCatalogRead},
+		{"catalog-base", "/catalog/base", "基础库", "Base libraries", auth.PermCatalogRead},
 	}},
 	{"数据治理", "Data quality", []navDef{
 		{"quality", "/quality", "数据质量", "Quality scores", auth.PermQualityRead},
