@@ -18,6 +18,7 @@ import (
 	"xiangyun/internal/errs"
 	"xiangyun/internal/httpx"
 	"xiangyun/internal/ingest"
+	"xiangyun/internal/quality"
 	"xiangyun/internal/tabular"
 )
 
@@ -199,6 +200,7 @@ func (a *API) ingestRoutes() {
 			return out, nil
 		})
 	a.recordReadRoutes()
+	a.compareRoutes()
 	op(a, http.MethodPost, "/catalog/entries/{id}/records", "data.push", auth.PermDataUpload,
 		"Push records (JSON array or NDJSON) with an Idempotency-Key; answers per-record results",
 		func(ctx context.Context, in *pushIn) (*pushOut, error) {
@@ -407,5 +409,68 @@ func (a *API) recordReadRoutes() {
 			out := &recordHistoryOut{}
 			out.Body.Items = hs
 			return out, nil
+		})
+}
+
+type compareIn struct {
+	A     int64 `query:"a" required:"true" doc:"entry A of a pair from GET /quality/compare/pairs"`
+	B     int64 `query:"b" required:"true" doc:"entry B"`
+	Limit int   `query:"limit" minimum:"1" maximum:"1000" default:"100" doc:"disagreements listed (all are counted)"`
+}
+
+type compareOut struct {
+	Body struct {
+		Pair quality.Pair       `json:"pair"`
+		quality.Comparison
+	}
+}
+
+type pairsOut struct {
+	Body struct {
+		Items []quality.Pair `json:"items"`
+	}
+}
+
+// compareRoutes: the multi-source check (多源校核) over the entries' records.
+func (a *API) compareRoutes() {
+	if a.Quality == nil {
+		return
+	}
+	op(a, http.MethodGet, "/quality/compare/pairs", "quality.compare.pairs", auth.PermQualityRead,
+		"Entry pairs of different bodies that share a key of the same meaning and items of the same name (platform)",
+		func(ctx context.Context, in *struct{}) (*pairsOut, error) {
+			ps, err := a.Quality.Pairs(ctx, principal(ctx))
+			if err != nil {
+				return nil, err
+			}
+			out := &pairsOut{}
+			out.Body.Items = ps
+			if out.Body.Items == nil {
+				out.Body.Items = []quality.Pair{}
+			}
+			return out, nil
+		})
+	op(a, http.MethodGet, "/quality/compare", "quality.compare", auth.PermQualityRead,
+		"Multi-source check of a pair: the records whose values of the items of the same name disagree (masked)",
+		func(ctx context.Context, in *compareIn) (*compareOut, error) {
+			ps, err := a.Quality.Pairs(ctx, principal(ctx))
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range ps {
+				if p.AID == in.A && p.BID == in.B {
+					c, err := a.Ingest.Compare(ctx, principal(ctx), p, max(in.Limit, 1))
+					a.Authn.Append(ctx, audit.Entry{Action: "quality.compare", Object: "entry:" + strconv.FormatInt(in.A, 10) + "+" + strconv.FormatInt(in.B, 10),
+						Outcome: outcome(err == nil), Detail: map[string]string{"disagreeing": strconv.Itoa(c.Disagreeing)}})
+					if err != nil {
+						return nil, err
+					}
+					out := &compareOut{}
+					out.Body.Pair, out.Body.Comparison = p, c
+					return out, nil
+				}
+			}
+			return nil, errs.NotFound("quality.pair", "这两个目录不能进行多源校核（不是不同部门共享同一主键的目录对）",
+				"these two entries are not a pair for a multi-source check (entries of different bodies sharing a key)")
 		})
 }

@@ -30,6 +30,9 @@ func (c *Console) dataRoutes() {
 	c.route(http.MethodPost, "/data/batches/{id}/cancel", auth.PermDataUpload, "data.cancel", c.batchCancel)
 	c.route(http.MethodGet, "/data/batches/{id}/report", auth.PermDataRead, "data.report", c.batchReport)
 	c.route(http.MethodGet, "/catalog/base", auth.PermCatalogRead, "catalog.base", c.baseLibraries)
+	if c.Quality != nil {
+		c.route(http.MethodGet, "/quality/compare", auth.PermQualityRead, "quality.compare", c.qualityCompare)
+	}
 	c.route(http.MethodGet, "/catalog/{id}/data/history", auth.PermDataRead, "data.history", c.recordHistory)
 	c.route(http.MethodGet, "/catalog/{id}/data/export", auth.PermDataRead, "data.export", c.recordsExport)
 	c.route(http.MethodGet, "/catalog/{id}/data/mapping", auth.PermDataUpload, "data.mapping", c.mappingPage)

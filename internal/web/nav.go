@@ -38,6 +38,7 @@ var navGroups = []struct {
 		{"quality-incidents", "/quality/incidents", "质量事件", "Incidents", auth.PermQualityRead},
 		{"quality-overdue", "/quality/overdue", "逾期未更新", "Overdue data", auth.PermQualityRead},
 		{"quality-one-source", "/quality/one-source", "一数一源", "One datum, one source", auth.PermCatalogReview},
+		{"quality-compare", "/quality/compare", "多源校核", "Multi-source check", auth.PermCatalogReview},
 	}},
 	{"系统管理", "Administration", []navDef{
 		{"orgs", "/orgs", "机构管理", "Bodies", auth.PermOrgRead},
