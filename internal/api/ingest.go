@@ -420,7 +420,7 @@ type compareIn struct {
 
 type compareOut struct {
 	Body struct {
-		Pair quality.Pair       `json:"pair"`
+		Pair quality.Pair `json:"pair"`
 		quality.Comparison
 	}
 }
