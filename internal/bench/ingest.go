@@ -808,6 +808,16 @@ func rawSelect(ctx context.Context, store *db.DB, entryID int64) (IngestCase, er
 	return c, rows.Err()
 }
 
+// rejected is how many rows of the UTF-8 ingest of n rows were rejected.
+func (r *IngestReport) rejected(n int) int64 {
+	for _, c := range r.Cases {
+		if c.Path == "ingest" && c.Rows == n && c.Encoding == "UTF-8" {
+			return c.Rejected
+		}
+	}
+	return -1
+}
+
 // Markdown writes the report as the tables of docs/BENCHMARKS.md.
 func (r *IngestReport) Markdown(w io.Writer) {
 	o := r.Opts
@@ -815,8 +825,12 @@ func (r *IngestReport) Markdown(w io.Writer) {
 	for d, v := range r.Databases {
 		fmt.Fprintf(w, "%s: %s.\n", d, v)
 	}
-	fmt.Fprintf(w, "Files: %s and %s generated rows, 12 columns, %.1f%% of rows with one invalid value; every default quality rule on.\n\n",
-		commas(o.Small), commas(o.Rows), o.Bad*100)
+	sizes := commas(o.Rows)
+	if o.Small > 0 && o.Small < o.Rows {
+		sizes = commas(o.Small) + " and " + sizes
+	}
+	fmt.Fprintf(w, "Files: %s generated rows, 12 columns, %.1f%% of rows with one invalid value; every default quality rule on.\n\n",
+		sizes, o.Bad*100)
 	fmt.Fprintln(w, "| database | path | encoding | rows | file | accepted | rejected | time | rows/s | × raw | peak RSS |")
 	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	raw := map[string]float64{}
