@@ -53,7 +53,7 @@ func TestUploadFixPublishBrowser(t *testing.T) {
 			err := chromedp.Do(ctx,
 				chromedp.Navigate(e.ts.URL+"/login"),
 				browsertest.Type("#username", "u_specialist"), browsertest.Type("#password", pw), browsertest.Click("button[type=submit]"),
-				browsertest.Visible("#main"),
+				browsertest.Visible("main.main"), // the signed-in layout, not the login page
 			)
 			if err != nil {
 				t.Fatal(err)
