@@ -71,15 +71,15 @@ import (
 
 // IngestOptions configure an ingest benchmark run.
 type IngestOptions struct {
-	PG      string  // a postgres:// server URL (a new database is created and dropped); "" runs SQLite only
-	NoSQLit bool    // skip SQLite (with PG set)
-	Rows    int     // rows of the large file
-	Small   int     // rows of the small file (memory comparison); 0 skips it
-	Bad     float64 // share of rows with an invalid value
-	Seed    uint64
-	Keep    bool
-	Profile string // write a CPU profile of the large UTF-8 ingest case to this file prefix
-	Export  bool   // run the export comparison
+	PG       string  // a postgres:// server URL (a new database is created and dropped); "" runs SQLite only
+	NoSQLite bool    // skip SQLite (with PG set)
+	Rows     int     // rows of the large file
+	Small    int     // rows of the small file (memory comparison); 0 skips it
+	Bad      float64 // share of rows with an invalid value
+	Seed     uint64
+	Keep     bool
+	Profile  string // write a CPU profile of the large UTF-8 ingest case to this file prefix
+	Export   bool   // run the export comparison
 }
 
 func DefaultIngestOptions() IngestOptions {
@@ -91,7 +91,7 @@ func ingestCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.PG, "pg", "", "PostgreSQL server URL (postgres://…); a new database is created and dropped. Empty: SQLite only")
-	fs.BoolVar(&o.NoSQLit, "no-sqlite", false, "skip SQLite (with --pg)")
+	fs.BoolVar(&o.NoSQLite, "no-sqlite", false, "skip SQLite (with --pg)")
 	fs.IntVar(&o.Rows, "rows", o.Rows, "rows of the large generated CSV")
 	fs.IntVar(&o.Small, "small", o.Small, "rows of the small CSV, to compare peak memory (0: skip)")
 	fs.Float64Var(&o.Bad, "bad", o.Bad, "share of rows with an invalid value")
@@ -102,7 +102,7 @@ func ingestCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if o.Rows < 1 || o.Small < 0 || o.Bad < 0 || o.Bad >= 1 || (o.NoSQLit && o.PG == "") {
+	if o.Rows < 1 || o.Small < 0 || o.Bad < 0 || o.Bad >= 1 || (o.NoSQLite && o.PG == "") {
 		return errors.New("bench ingest: --rows ≥ 1, --small ≥ 0, 0 ≤ --bad < 1, and --no-sqlite only with --pg")
 	}
 	rep, err := Ingest(ctx, o, stderr)
@@ -128,17 +128,17 @@ func (c IngestCase) rate() float64 { return float64(c.Rows) / c.Time.Seconds() }
 
 // IngestReport is the result of a run.
 type IngestReport struct {
-	Opts                           IngestOptions
-	GOOS, GOARCH, Go, CPU, MemTotl string
-	CPUs                           int
-	Databases                      map[string]string // dialect → version
-	Cases                          []IngestCase
+	Opts                            IngestOptions
+	GOOS, GOARCH, Go, CPU, MemTotal string
+	CPUs                            int
+	Databases                       map[string]string // dialect → version
+	Cases                           []IngestCase
 }
 
 // Ingest runs the benchmark on SQLite and/or PostgreSQL.
 func Ingest(ctx context.Context, o IngestOptions, stderr io.Writer) (*IngestReport, error) {
 	rep := &IngestReport{Opts: o, GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, Go: runtime.Version(), CPUs: runtime.NumCPU(),
-		CPU: cpuModel(), MemTotl: memTotal(), Databases: map[string]string{}}
+		CPU: cpuModel(), MemTotal: memTotal(), Databases: map[string]string{}}
 	dir, err := os.MkdirTemp("", "xiangyun-bench-ingest-")
 	if err != nil {
 		return nil, err
@@ -158,7 +158,7 @@ func Ingest(ctx context.Context, o IngestOptions, stderr io.Writer) (*IngestRepo
 		files[n] = map[string]genFile{"UTF-8": utf, "GBK": gbk}
 	}
 	var dbs []string
-	if !o.NoSQLit {
+	if !o.NoSQLite {
 		dbs = append(dbs, "")
 	}
 	if o.PG != "" {
@@ -821,7 +821,7 @@ func (r *IngestReport) rejected(n int) int64 {
 // Markdown writes the report as the tables of docs/BENCHMARKS.md.
 func (r *IngestReport) Markdown(w io.Writer) {
 	o := r.Opts
-	fmt.Fprintf(w, "Machine: %s/%s, %d CPUs (%s), %s memory; %s.\n", r.GOOS, r.GOARCH, r.CPUs, r.CPU, r.MemTotl, r.Go)
+	fmt.Fprintf(w, "Machine: %s/%s, %d CPUs (%s), %s memory; %s.\n", r.GOOS, r.GOARCH, r.CPUs, r.CPU, r.MemTotal, r.Go)
 	for d, v := range r.Databases {
 		fmt.Fprintf(w, "%s: %s.\n", d, v)
 	}

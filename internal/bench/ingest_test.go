@@ -19,7 +19,7 @@ func TestBenchIngest(t *testing.T) {
 			o := DefaultIngestOptions()
 			o.Rows, o.Small, o.Bad = 600, 200, 0.05
 			if dialect == "postgres" {
-				o.PG, o.NoSQLit = dsn(t), true
+				o.PG, o.NoSQLite = dsn(t), true
 			}
 			var log bytes.Buffer
 			rep, err := Ingest(context.Background(), o, &log)
