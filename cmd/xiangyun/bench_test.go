@@ -25,3 +25,21 @@ func TestBenchCommand(t *testing.T) {
 		t.Error("bench nothing: no error")
 	}
 }
+
+// TestBenchIngestCommand runs `xiangyun bench ingest` on tiny files.
+func TestBenchIngestCommand(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"bench", "ingest", "--rows", "120", "--small", "40"}, nil, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	md := stdout.String()
+	for _, want := range []string{"| SQLite | raw | UTF-8 | 120 |", "| SQLite | ingest | GBK | 40 |", "| SQLite | export | ", "| SQLite | select | "} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	if err := run(context.Background(), []string{"bench", "ingest", "--rows", "0"}, nil, &stdout, &stderr); err == nil {
+		t.Error("--rows 0: no error")
+	}
+}

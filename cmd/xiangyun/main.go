@@ -41,6 +41,7 @@ Usage:
   xiangyun index rebuild [flags]    rebuild the catalog search index
   xiangyun bench catalog [flags]    catalog search benchmark (see docs/BENCHMARKS.md)
   xiangyun bench gateway [flags]    exchange gateway benchmark (see docs/BENCHMARKS.md)
+  xiangyun bench ingest [flags]     aggregation benchmark: CSV ingest and export against raw SQL
   xiangyun version
 
 Common flags (each also as an environment variable):

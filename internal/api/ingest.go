@@ -13,10 +13,12 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
+	"xiangyun/internal/audit"
 	"xiangyun/internal/auth"
 	"xiangyun/internal/errs"
 	"xiangyun/internal/httpx"
 	"xiangyun/internal/ingest"
+	"xiangyun/internal/quality"
 	"xiangyun/internal/tabular"
 )
 
@@ -197,6 +199,8 @@ func (a *API) ingestRoutes() {
 			out.Body.Items, out.Body.Total = pg.Items, pg.Total
 			return out, nil
 		})
+	a.recordReadRoutes()
+	a.compareRoutes()
 	op(a, http.MethodPost, "/catalog/entries/{id}/records", "data.push", auth.PermDataUpload,
 		"Push records (JSON array or NDJSON) with an Idempotency-Key; answers per-record results",
 		func(ctx context.Context, in *pushIn) (*pushOut, error) {
@@ -328,4 +332,145 @@ func spoolUpload(r *http.Request, w http.ResponseWriter, dir string) (ingest.Upl
 		return up, errNoFile
 	}
 	return up, nil
+}
+
+type exportIn struct {
+	IDPath
+	Format string `query:"format" enum:"csv,xlsx," doc:"csv (default; UTF-8 with BOM) or xlsx"`
+}
+
+type recordHistoryIn struct {
+	IDPath
+	rawIn
+}
+
+type recordHistoryOut struct {
+	Body struct {
+		Items []ingest.RecordHistory `json:"items"`
+	}
+}
+
+// recordReadRoutes: the streamed export of an entry's records and a
+// record's history of values. Both read personal data, so each is recorded
+// in the audit log as a data access.
+func (a *API) recordReadRoutes() {
+	op(a, http.MethodGet, "/catalog/entries/{id}/records/export", "data.export", auth.PermDataRead,
+		"Download an entry's records as CSV or XLSX, streamed, masked as in the records list",
+		func(ctx context.Context, in *exportIn) (*huma.StreamResponse, error) {
+			format := tabular.CSV
+			if in.Format == "xlsx" {
+				format = tabular.XLSX
+			}
+			return &huma.StreamResponse{Body: func(hc huma.Context) {
+				var info ingest.ExportInfo
+				lw := &lazyWriter{hc: hc, start: func() {
+					stamp := time.Now().Format("20060102-150405")
+					hc.SetHeader("Content-Type", contentType(format))
+					hc.SetHeader("Content-Disposition", attachment(info.EntryName+"-"+stamp+"."+string(format),
+						"records-"+strconv.FormatInt(in.ID, 10)+"-"+stamp+"."+string(format)))
+					hc.SetStatus(http.StatusOK)
+				}}
+				n, err := a.Ingest.Export(ctx, principal(ctx), in.ID, format, lw, func(i ingest.ExportInfo) { info = i })
+				a.Authn.Append(ctx, audit.Entry{Action: "data.export", Object: "entry:" + strconv.FormatInt(in.ID, 10), Outcome: outcome(err == nil),
+					Detail: map[string]string{"format": string(format), "rows": strconv.FormatInt(n, 10), "masked": strconv.FormatBool(!info.Provider)}})
+				switch {
+				case err != nil && !lw.started:
+					a.writeProblem(ctx, hc, err)
+				case err != nil && a.Authn.Log != nil: // the download is cut short
+					a.Authn.Log.Error("records export", "request_id", httpx.RequestID(ctx), "err", err)
+				}
+			}}, nil
+		})
+	op(a, http.MethodGet, "/catalog/entries/{id}/records/history", "data.history", auth.PermDataRead,
+		"A record's past and present values with the batch, time and version of each: ?{key item}=value or ?_id=record id",
+		func(ctx context.Context, in *recordHistoryIn) (*recordHistoryOut, error) {
+			filters := map[string]string{}
+			var id int64
+			for k, v := range in.req.URL.Query() {
+				if len(v) == 0 {
+					continue
+				}
+				if k == "_id" {
+					n, err := strconv.ParseInt(v[0], 10, 64)
+					if err != nil || n <= 0 {
+						return nil, errs.Invalid("ingest.history_key", "_id 须为记录编号（正整数）", "_id must be a record id (a positive integer)")
+					}
+					id = n
+					continue
+				}
+				filters[k] = v[0]
+			}
+			hs, err := a.Ingest.History(ctx, principal(ctx), in.ID, filters, id)
+			a.Authn.Append(ctx, audit.Entry{Action: "data.history", Object: "entry:" + strconv.FormatInt(in.ID, 10), Outcome: outcome(err == nil),
+				Detail: map[string]string{"records": strconv.Itoa(len(hs))}})
+			if err != nil {
+				return nil, err
+			}
+			out := &recordHistoryOut{}
+			out.Body.Items = hs
+			return out, nil
+		})
+}
+
+type compareIn struct {
+	A     int64 `query:"a" required:"true" doc:"entry A of a pair from GET /quality/compare/pairs"`
+	B     int64 `query:"b" required:"true" doc:"entry B"`
+	Limit int   `query:"limit" minimum:"1" maximum:"1000" default:"100" doc:"disagreements listed (all are counted)"`
+}
+
+type compareOut struct {
+	Body struct {
+		Pair quality.Pair `json:"pair"`
+		quality.Comparison
+	}
+}
+
+type pairsOut struct {
+	Body struct {
+		Items []quality.Pair `json:"items"`
+	}
+}
+
+// compareRoutes: the multi-source check (多源校核) over the entries' records.
+func (a *API) compareRoutes() {
+	if a.Quality == nil {
+		return
+	}
+	op(a, http.MethodGet, "/quality/compare/pairs", "quality.compare.pairs", auth.PermQualityRead,
+		"Entry pairs of different bodies that share a key of the same meaning and items of the same name (platform)",
+		func(ctx context.Context, in *struct{}) (*pairsOut, error) {
+			ps, err := a.Quality.Pairs(ctx, principal(ctx))
+			if err != nil {
+				return nil, err
+			}
+			out := &pairsOut{}
+			out.Body.Items = ps
+			if out.Body.Items == nil {
+				out.Body.Items = []quality.Pair{}
+			}
+			return out, nil
+		})
+	op(a, http.MethodGet, "/quality/compare", "quality.compare", auth.PermQualityRead,
+		"Multi-source check of a pair: the records whose values of the items of the same name disagree (masked)",
+		func(ctx context.Context, in *compareIn) (*compareOut, error) {
+			ps, err := a.Quality.Pairs(ctx, principal(ctx))
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range ps {
+				if p.AID == in.A && p.BID == in.B {
+					c, err := a.Ingest.Compare(ctx, principal(ctx), p, max(in.Limit, 1))
+					a.Authn.Append(ctx, audit.Entry{Action: "quality.compare", Object: "entry:" + strconv.FormatInt(in.A, 10) + "+" + strconv.FormatInt(in.B, 10),
+						Outcome: outcome(err == nil), Detail: map[string]string{"disagreeing": strconv.Itoa(c.Disagreeing)}})
+					if err != nil {
+						return nil, err
+					}
+					out := &compareOut{}
+					out.Body.Pair, out.Body.Comparison = p, c
+					return out, nil
+				}
+			}
+			return nil, errs.NotFound("quality.pair", "这两个目录不能进行多源校核（不是不同部门共享同一主键的目录对）",
+				"these two entries are not a pair for a multi-source check (entries of different bodies sharing a key)")
+		})
 }

@@ -83,8 +83,11 @@ func DefaultOptions() Options {
 }
 
 func Command(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "ingest" {
+		return ingestCommand(ctx, args, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "catalog" {
-		return errors.New("usage: xiangyun bench catalog [--db sqlite:DIR|postgres://…] [--entries 150000] [--bodies 13000] [--queries 200] [--budget 15s]")
+		return errors.New("usage: xiangyun bench catalog|ingest; bench catalog [--db sqlite:DIR|postgres://…] [--entries 150000] [--bodies 13000] [--queries 200] [--budget 15s]")
 	}
 	o := DefaultOptions()
 	fs := flag.NewFlagSet("bench catalog", flag.ContinueOnError)

@@ -227,6 +227,9 @@ func loadCatalog(ctx context.Context, s Services, bodies []org.Body, st *staff) 
 	if _, err := loadRecords(ctx, s); err != nil {
 		return 0, fmt.Errorf("records: %w", err)
 	}
+	if _, err := loadBaseLibraries(ctx, s, st); err != nil {
+		return 0, fmt.Errorf("base libraries: %w", err)
+	}
 	return len(all), nil
 }
 

@@ -253,3 +253,11 @@ func loadQuality(ctx context.Context, s Services) error {
 	}
 	return nil
 }
+
+// RecordValue generates a realistic value for a data item by its name and
+// type (ID numbers, credit codes, region codes, phones, names, addresses,
+// dates, amounts); bad asks for an invalid one. row numbers key items. The
+// ingest benchmark (internal/bench) generates its files with it.
+func RecordValue(rng *rand.Rand, it catalog.Item, row int, bad bool) string {
+	return demoValue(rng, it, row, bad)
+}

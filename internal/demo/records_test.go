@@ -66,4 +66,26 @@ func TestDemoRecords(t *testing.T) {
 	if !found {
 		t.Fatal("no police entry with records")
 	}
+	// Each of the six base libraries (§21) holds an entry with records.
+	for _, lib := range catalog.BaseCatalogs {
+		res, err := s.Catalog.Search(ctx, catalog.System, catalog.SearchQuery{Filters: map[string][]string{"class": {"1/" + lib.Code}}, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for _, e := range res.Items {
+			ids = append(ids, e.ID)
+		}
+		counts, err := s.Ingest.RecordCounts(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		most := int64(0)
+		for _, n := range counts {
+			most = max(most, n)
+		}
+		if most < 30 {
+			t.Errorf("base library %s: no entry with records (%v)", lib.ZH, counts)
+		}
+	}
 }

@@ -3,12 +3,15 @@ package ingest
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"xiangyun/internal/auth"
@@ -20,22 +23,26 @@ import (
 
 // Batch is one upload or push with its lineage and outcome.
 type Batch struct {
-	ID         int64      `json:"id"`
-	EntryID    int64      `json:"entry_id"`
-	Status     string     `json:"status" enum:"running,published,rejected,failed,cancelled"`
-	Rows       int64      `json:"rows" doc:"rows read"`
-	Accepted   int64      `json:"accepted"`
-	Rejected   int64      `json:"rejected"`
-	Source     string     `json:"source" doc:"file or push"`
-	Mode       string     `json:"mode"`
-	OnError    string     `json:"on_error"`
-	FileName   string     `json:"file_name,omitempty"`
-	Format     string     `json:"format,omitempty"`
-	Encoding   string     `json:"encoding,omitempty"`
-	SHA256     string     `json:"sha256,omitempty"`
-	Size       int64      `json:"size,omitempty"`
-	UserID     int64      `json:"user_id,omitempty"`
-	User       string     `json:"user,omitempty"`
+	ID       int64  `json:"id"`
+	EntryID  int64  `json:"entry_id"`
+	Status   string `json:"status" enum:"running,published,rejected,failed,cancelled"`
+	Rows     int64  `json:"rows" doc:"rows read"`
+	Accepted int64  `json:"accepted"`
+	Rejected int64  `json:"rejected"`
+	Source   string `json:"source" doc:"file or push"`
+	Mode     string `json:"mode"`
+	OnError  string `json:"on_error"`
+	FileName string `json:"file_name,omitempty"`
+	Format   string `json:"format,omitempty"`
+	Encoding string `json:"encoding,omitempty"`
+	SHA256   string `json:"sha256,omitempty"`
+	Size     int64  `json:"size,omitempty"`
+	UserID   int64  `json:"user_id,omitempty"`
+	User     string `json:"user,omitempty"`
+	// Unmatched lists the file's columns (or pushed fields) that map to no
+	// data item: their values were not loaded. A warning, not an error.
+	Unmatched  []string   `json:"unmatched_columns" doc:"columns of the file that map to no data item; their values were not loaded"`
+	Header     []string   `json:"header,omitempty" doc:"the uploaded file's column names"`
 	MessageZH  string     `json:"message_zh,omitempty"`
 	MessageEN  string     `json:"message_en,omitempty"`
 	StartedAt  time.Time  `json:"started_at"`
@@ -119,6 +126,13 @@ func (s *Service) Start(ctx context.Context, p *auth.Principal, entryID int64, u
 	if err != nil {
 		return fail(err)
 	}
+	if format == FormatCSV || format == FormatXLSX {
+		// A header without a required or key item is refused here, before a
+		// batch exists and before any row is read.
+		if err := s.checkHeader(ctx, &e, format, up.Path); err != nil {
+			return fail(err)
+		}
+	}
 	b := Batch{EntryID: e.ID, Status: StatusRunning, Source: "file", Mode: mode, OnError: onError, FileName: up.Name, Format: format,
 		SHA256: up.SHA256, Size: up.Size, UserID: p.User.ID, User: p.User.DisplayName}
 	err = s.db.Tx(ctx, func(tx *db.Tx) error {
@@ -155,6 +169,28 @@ func (s *Service) Start(ctx context.Context, p *auth.Principal, entryID int64, u
 		s.process(ctx, &job{batch: b, entry: e, open: open})
 	})
 	return b, nil
+}
+
+// checkHeader reads a table file's header and maps it onto the entry's
+// items with the saved mapping: two columns for one item, or a required or
+// key item without a column, is an error.
+func (s *Service) checkHeader(ctx context.Context, e *catalog.Entry, format, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	src, err := openSource(format, f)
+	if err != nil {
+		return nil // a file that cannot be read is the batch's failure, reported on it
+	}
+	defer src.Close()
+	saved, err := s.Mapping(ctx, e.ID)
+	if err != nil {
+		return err
+	}
+	_, _, err = newMapper(e.Items, saved).columns(src.Header())
+	return err
 }
 
 func insertBatch(tx *db.Tx, b *Batch) error {
@@ -216,8 +252,12 @@ type job struct {
 	perRule  map[string]int
 	encoding string
 
-	pending []stagedRow
-	errs    []RowError
+	pending  []stagedRow
+	inflight chan error // the chunk being staged (flush)
+
+	mu        sync.Mutex // guards what the reader and the stager both update: the counts, errs, perRule, results, unmatched
+	errs      []RowError
+	unmatched []string
 	// results, for pushes: per record number, its errors (nil = accepted)
 	results map[int][]RowError
 }
@@ -226,6 +266,14 @@ type stagedRow struct {
 	num  int64
 	seq  int
 	vals []any
+}
+
+func unmatchedJSON(cols []string) string {
+	if len(cols) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(cols)
+	return string(b)
 }
 
 func stagingName(batchID int64) string { return "stg_" + strconv.FormatInt(batchID, 10) }
@@ -311,8 +359,20 @@ func (s *Service) stageAll(ctx context.Context, j *job) error {
 	var colIdx []int
 	header := src.Header()
 	if header != nil {
-		if colIdx, _, err = m.columns(header); err != nil {
+		var unknown []string
+		if colIdx, unknown, err = m.columns(header); err != nil {
 			return err
+		}
+		for _, h := range unknown {
+			j.unmatch(h)
+		}
+		if len(header) <= 1000 {
+			hj, _ := json.Marshal(header)
+			if err := s.db.Tx(ctx, func(tx *db.Tx) error {
+				return tx.Run(`UPDATE ingest_batches SET header = $1 WHERE id = $2`, string(hj), j.batch.ID)
+			}); err != nil {
+				return err
+			}
 		}
 	}
 	if err := s.db.Tx(ctx, func(tx *db.Tx) error { return createStaging(tx, j) }); err != nil {
@@ -327,6 +387,9 @@ func (s *Service) stageAll(ctx context.Context, j *job) error {
 	}
 	keyIdx := map[string]int{}
 	vals := make([]string, len(items))
+	pendingErrs := 0 // rows with errors since the last flush
+	// A chunk being staged must end before the batch does, whatever happens.
+	defer func() { _ = j.waitStage() }()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -367,6 +430,11 @@ func (s *Service) stageAll(ctx context.Context, j *job) error {
 					i = m.item(key)
 					if len(keyIdx) < 1000 {
 						keyIdx[key] = i
+					}
+					if i < 0 {
+						j.mu.Lock()
+						j.unmatch(key)
+						j.mu.Unlock()
 					}
 				}
 				if i >= 0 {
@@ -417,30 +485,39 @@ func (s *Service) stageAll(ctx context.Context, j *job) error {
 				}
 			}
 		}
-		if len(rowErrs) > 0 {
-			j.rejected++
-			// Counted by rule key for quality; type checks by their kind, which
-			// quality attributes to its first rule of that kind.
-			for _, k := range rowKeys {
-				j.perRule[k]++
+		if len(rowErrs) > 0 || j.results != nil {
+			j.mu.Lock() // the stager updates the same counters
+			if len(rowErrs) > 0 {
+				j.rejected++
+				// Counted by rule key for quality; type checks by their kind, which
+				// quality attributes to its first rule of that kind.
+				for _, k := range rowKeys {
+					j.perRule[k]++
+				}
+				for _, e := range rowErrs[:len(rowErrs)-len(rowKeys)] {
+					j.perRule[e.Rule]++
+				}
+				j.addErrors(rowErrs)
 			}
-			for _, e := range rowErrs[:len(rowErrs)-len(rowKeys)] {
-				j.perRule[e.Rule]++
+			if j.results != nil {
+				j.results[rec.Num] = rowErrs
 			}
-			j.addErrors(rowErrs)
-		} else {
+			j.mu.Unlock()
+		}
+		if len(rowErrs) == 0 {
 			j.pending = append(j.pending, stagedRow{num: int64(rec.Num), seq: j.seq, vals: bound})
+			pendingErrs = 0
+		} else {
+			pendingErrs++
 		}
-		if j.results != nil {
-			j.results[rec.Num] = rowErrs
-		}
-		if len(j.pending)+len(j.errs) >= s.opts.ChunkRows {
-			if err := s.flush(ctx, j); err != nil {
+		if len(j.pending)+pendingErrs >= s.opts.ChunkRows {
+			if err := s.flush(ctx, j, false); err != nil {
 				return err
 			}
+			pendingErrs = 0
 		}
 	}
-	if err := s.flush(ctx, j); err != nil {
+	if err := s.flush(ctx, j, true); err != nil {
 		return err
 	}
 	if checker != nil {
@@ -449,6 +526,19 @@ func (s *Service) stageAll(ctx context.Context, j *job) error {
 		}
 	}
 	return nil
+}
+
+// maxUnmatched bounds the unmatched columns kept on a batch.
+const maxUnmatched = 100
+
+// unmatch notes a column that maps to no item (under j.mu once the
+// stager runs).
+func (j *job) unmatch(name string) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(j.unmatched) >= maxUnmatched || slices.Contains(j.unmatched, name) {
+		return
+	}
+	j.unmatched = append(j.unmatched, clip(name))
 }
 
 func (j *job) addErrors(es []RowError) {
@@ -476,50 +566,154 @@ func createStaging(tx *db.Tx, j *job) error {
 	return nil
 }
 
-// flush stages the pending rows and stores the pending errors in one
-// transaction, records progress and notices a cancellation.
-func (s *Service) flush(ctx context.Context, j *job) error {
+// stageRows is how many rows one staging INSERT carries on PostgreSQL,
+// where one statement per row costs a round trip each. SQLite runs in the
+// process, and binds many numbered parameters in quadratic time: one row a
+// statement is fastest there.
+func stageRows(d db.Dialect) int {
+	if d == db.Postgres {
+		return 100
+	}
+	return 1
+}
+
+// flush hands the pending rows and errors to the stager, which writes them
+// in a transaction of their own while the reader goes on with the next
+// chunk (reading and checking overlap the database's work); it first waits
+// for the chunk before, and returns its error or cancellation. The last
+// flush stages in line, then stores the errors the stager itself found.
+func (s *Service) flush(ctx context.Context, j *job, last bool) error {
+	if err := j.waitStage(); err != nil {
+		return err
+	}
+	rows, read := j.pending, j.rows
+	j.pending = make([]stagedRow, 0, cap(rows))
+	j.mu.Lock()
+	errs := j.errs
+	j.errs = nil
+	j.mu.Unlock()
+	if last {
+		if err := s.stage(ctx, j, rows, errs, read); err != nil {
+			return err
+		}
+		j.mu.Lock()
+		errs = j.errs
+		j.errs = nil
+		j.mu.Unlock()
+		if len(errs) > 0 {
+			return s.stage(ctx, j, nil, errs, read)
+		}
+		return nil
+	}
+	ch := make(chan error, 1)
+	j.inflight = ch
+	go func() { ch <- s.stage(ctx, j, rows, errs, read) }()
+	return nil
+}
+
+// waitStage waits for the chunk being staged, if any.
+func (j *job) waitStage() error {
+	if j.inflight == nil {
+		return nil
+	}
+	err := <-j.inflight
+	j.inflight = nil
+	return err
+}
+
+// stage writes one chunk: its rows into the staging table and its errors,
+// records progress and notices a cancellation. Rows whose key repeats an
+// earlier row of the batch are not staged (the staging table's unique key,
+// ON CONFLICT DO NOTHING) and reported.
+func (s *Service) stage(ctx context.Context, j *job, pending []stagedRow, errs []RowError, read int64) error {
 	name := stagingName(j.batch.ID)
 	cols := []string{"_row", "_seq"}
 	for _, c := range j.cols {
 		cols = append(cols, c.Col)
 	}
-	ins := `INSERT INTO ` + name + ` (` + strings.Join(cols, ", ") + `) VALUES ` + db.Placeholders(1, len(cols))
-	if len(j.t.Keys) > 0 {
-		ins += ` ON CONFLICT (` + strings.Join(j.t.Keys, ", ") + `) DO NOTHING`
+	insert := func(n int) string {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO ` + name + ` (` + strings.Join(cols, ", ") + `) VALUES `)
+		for r := range n {
+			if r > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(db.Placeholders(1+r*len(cols), len(cols)))
+		}
+		if len(j.t.Keys) > 0 {
+			b.WriteString(` ON CONFLICT (` + strings.Join(j.t.Keys, ", ") + `) DO NOTHING RETURNING _row`)
+		}
+		return b.String()
 	}
 	keyNames := j.keyNames()
 	var cancel bool
+	committed := func() {}
 	err := s.db.Tx(ctx, func(tx *db.Tx) error {
-		args := make([]any, len(cols))
-		for _, r := range j.pending {
-			args[0], args[1] = r.num, r.seq
-			copy(args[2:], r.vals)
-			res, err := tx.Exec(ins, args...)
+		per := stageRows(tx.Dialect)
+		args := make([]any, 0, per*len(cols))
+		var staged int64
+		var dups []RowError
+		for start := 0; start < len(pending); start += per {
+			chunk := pending[start:min(start+per, len(pending))]
+			args = args[:0]
+			for _, r := range chunk {
+				args = append(args, r.num, r.seq)
+				args = append(args, r.vals...)
+			}
+			q := insert(len(chunk))
+			if len(j.t.Keys) == 0 {
+				if err := tx.Run(q, args...); err != nil {
+					return err
+				}
+				staged += int64(len(chunk))
+				continue
+			}
+			nums, err := db.Int64s(tx.Query(q, args...))
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				j.rejected++
-				j.perRule["unique"]++
-				if j.results != nil {
-					j.results[int(r.num)] = []RowError{dupError(r.num, keyNames)}
-				}
-				j.addErrors([]RowError{dupError(r.num, keyNames)})
+			staged += int64(len(nums))
+			if len(nums) == len(chunk) {
 				continue
 			}
-			j.staged++
+			in := make(map[int64]bool, len(nums))
+			for _, n := range nums {
+				in[n] = true
+			}
+			for _, r := range chunk {
+				if !in[r.num] {
+					dups = append(dups, dupError(r.num, keyNames))
+				}
+			}
 		}
-		if err := insertErrors(tx, j.batch.ID, j.errs); err != nil {
+		if err := insertErrors(tx, j.batch.ID, errs); err != nil {
 			return err
 		}
-		return tx.QueryRow(`UPDATE ingest_batches SET rows_read = $1, accepted = $2, rejected = $3, encoding = $4 WHERE id = $5 RETURNING cancel`,
-			j.rows, j.staged, j.rejected, j.encoding, j.batch.ID).Scan(&cancel)
+		j.mu.Lock()
+		acc, rej := j.staged+staged, j.rejected+int64(len(dups))
+		unmatched := unmatchedJSON(j.unmatched)
+		j.mu.Unlock()
+		committed = func() {
+			// Counted now, stored with the next chunk's errors.
+			j.mu.Lock()
+			defer j.mu.Unlock()
+			j.staged += staged
+			j.rejected += int64(len(dups))
+			j.perRule["unique"] += len(dups)
+			for _, d := range dups {
+				if j.results != nil {
+					j.results[int(d.Row)] = []RowError{d}
+				}
+			}
+			j.addErrors(dups)
+		}
+		return tx.QueryRow(`UPDATE ingest_batches SET rows_read = $1, accepted = $2, rejected = $3, encoding = $4, unmatched = $5 WHERE id = $6 RETURNING cancel`,
+			read, acc, rej, j.encoding, unmatched, j.batch.ID).Scan(&cancel)
 	})
 	if err != nil {
 		return err
 	}
-	j.pending, j.errs = j.pending[:0], j.errs[:0]
+	committed()
 	if cancel {
 		return errCancelled
 	}

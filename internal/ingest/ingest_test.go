@@ -536,10 +536,11 @@ func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
 func TestSavedMapping(t *testing.T) {
 	eachDB(t, func(t *testing.T, f *fixture) {
 		csv := []byte("身份证号,名字\n" + id1 + ",张三\n")
-		// Without a mapping the required columns are missing: the batch fails, saying which.
-		b, err := f.upload("police_spec", "a.csv", csv, ModeAppend, PublishValid)
-		if err != nil || b.Status != StatusFailed || !strings.Contains(b.MessageZH, "公民身份号码") {
-			t.Fatalf("unmapped: %+v %v", b, err)
+		// Without a mapping the required columns are missing: refused before a batch starts, saying which.
+		_, err := f.upload("police_spec", "a.csv", csv, ModeAppend, PublishValid)
+		wantKind(t, err, errs.KindInvalid, "ingest.mapping")
+		if e, _ := errs.As(err); e == nil || !strings.Contains(e.ZH, "公民身份号码") {
+			t.Fatalf("unmapped: %v", err)
 		}
 		err = f.s.SaveMapping(f.ctx, f.p["police_spec"], f.entryID, map[string]string{"身份证号": "公民身份号码", "名字": "不存在"})
 		wantKind(t, err, errs.KindInvalid, "")
@@ -548,7 +549,7 @@ func TestSavedMapping(t *testing.T) {
 		if err := f.s.SaveMapping(f.ctx, f.p["police_spec"], f.entryID, map[string]string{"身份证号": "公民身份号码", "名字": "姓名"}); err != nil {
 			t.Fatal(err)
 		}
-		b, err = f.upload("police_spec", "b.csv", append(csv, '\n'), ModeAppend, PublishValid)
+		b, err := f.upload("police_spec", "b.csv", append(csv, '\n'), ModeAppend, PublishValid)
 		wantStatus(t, b, err, StatusPublished, 1, 1, 0)
 	})
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"unicode"
@@ -164,4 +165,90 @@ func (s *Service) SaveMapping(ctx context.Context, p *auth.Principal, entryID in
 		}
 		return nil
 	})
+}
+
+// ColumnMap is how one column of a file maps onto the entry's items.
+type ColumnMap struct {
+	Header string `json:"header"`
+	Item   string `json:"item" doc:"the data item, empty when the column maps to none"`
+	By     string `json:"by" doc:"saved (a saved mapping), name, en_name, or empty" enum:"saved,name,en_name,"`
+}
+
+// MapColumns shows how a header maps onto an entry's items with its saved
+// mapping, and which required or key items no column reaches. The
+// provider's readers may look.
+func (s *Service) MapColumns(ctx context.Context, p *auth.Principal, entryID int64, header []string) ([]ColumnMap, []string, error) {
+	e, err := s.entry(ctx, entryID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ok, _ := mayRead(p, &e); !ok {
+		return nil, nil, errNotReader
+	}
+	saved, err := s.Mapping(ctx, entryID)
+	if err != nil {
+		return nil, nil, err
+	}
+	savedNorm := map[string]bool{}
+	for h := range saved {
+		savedNorm[normHeader(h)] = true
+	}
+	m := newMapper(e.Items, saved)
+	out := make([]ColumnMap, 0, len(header))
+	seen := map[int]bool{}
+	for _, h := range header {
+		cm := ColumnMap{Header: h}
+		if i := m.item(h); i >= 0 {
+			it := e.Items[i]
+			cm.Item = it.Name
+			switch n := normHeader(h); {
+			case savedNorm[n]:
+				cm.By = "saved"
+			case n == normHeader(it.Name):
+				cm.By = "name"
+			default:
+				cm.By = "en_name"
+			}
+			seen[i] = true
+		}
+		out = append(out, cm)
+	}
+	var missing []string
+	for i, it := range e.Items {
+		if !seen[i] && (it.Required || it.Key) {
+			missing = append(missing, it.Name)
+		}
+	}
+	return out, missing, nil
+}
+
+// PreviewHeader reads only the header row of a spooled table file (CSV or
+// XLSX) and removes the file.
+func PreviewHeader(path, name string) ([]string, error) {
+	defer os.Remove(path)
+	format, err := FormatOf(name)
+	if err != nil {
+		return nil, err
+	}
+	if format != FormatCSV && format != FormatXLSX {
+		return nil, errs.Invalid("ingest.preview_format", "只有 CSV 和 XLSX 文件有表头可以预览", "only CSV and XLSX files have a header to preview")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && format == FormatXLSX && st.Size() > MaxXLSXBytes {
+		return nil, errs.New(errs.KindTooLarge, "tabular.oversize", "XLSX 文件不能超过 64 MiB", "an XLSX file may not exceed 64 MiB")
+	}
+	src, err := openSource(format, f)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	h := src.Header()
+	if len(h) > 1000 {
+		h = h[:1000]
+	}
+	return h, nil
 }

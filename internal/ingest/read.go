@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -15,16 +16,24 @@ import (
 )
 
 const batchCols = `id, entry_id, status, source, mode, on_error, file_name, format, encoding, sha256, size, user_id, user_name,
-	rows_read, accepted, rejected, message_zh, message_en, started_at, finished_at`
+	rows_read, accepted, rejected, message_zh, message_en, started_at, finished_at, unmatched, header`
 
 func scanBatch(sc interface{ Scan(...any) error }) (Batch, error) {
 	var (
-		b        Batch
-		started  db.Time
-		finished sql.Null[db.Time]
+		b                 Batch
+		started           db.Time
+		finished          sql.Null[db.Time]
+		unmatched, header string
 	)
 	err := sc.Scan(&b.ID, &b.EntryID, &b.Status, &b.Source, &b.Mode, &b.OnError, &b.FileName, &b.Format, &b.Encoding, &b.SHA256, &b.Size,
-		&b.UserID, &b.User, &b.Rows, &b.Accepted, &b.Rejected, &b.MessageZH, &b.MessageEN, &started, &finished)
+		&b.UserID, &b.User, &b.Rows, &b.Accepted, &b.Rejected, &b.MessageZH, &b.MessageEN, &started, &finished, &unmatched, &header)
+	b.Unmatched = []string{}
+	if unmatched != "" && unmatched != "[]" {
+		_ = json.Unmarshal([]byte(unmatched), &b.Unmatched)
+	}
+	if header != "" && header != "[]" {
+		_ = json.Unmarshal([]byte(header), &b.Header)
+	}
 	b.StartedAt = started.Time
 	if finished.Valid {
 		t := finished.V.Time
@@ -170,90 +179,163 @@ type Page struct {
 // (item name → value), masked by each item's rule unless the reader is the
 // provider.
 func (s *Service) Records(ctx context.Context, p *auth.Principal, entryID int64, filters map[string]string, limit, offset int) (Page, error) {
-	e, err := s.entry(ctx, entryID)
+	rr, err := s.recordReader(ctx, p, entryID)
 	if err != nil {
 		return Page{}, err
 	}
-	ok, provider := mayRead(p, &e)
-	if !ok {
-		return Page{}, errNotReader
-	}
-	t, err := s.table(ctx, &e)
+	cond, args, err := rr.where(filters)
 	if err != nil {
 		return Page{}, err
 	}
-	where := []string{"_deleted = FALSE"}
-	var args db.Args
-	byName := map[string]catalog.Item{}
-	for _, it := range e.Items {
-		byName[it.Name] = it
-	}
-	for name, v := range filters {
-		it, found := byName[name]
-		if !found || !it.Key {
-			return Page{}, errs.Invalid("ingest.filter", "只能按主键信息项筛选："+name, "records can be filtered by key items only: "+name)
-		}
-		x, te := convert(it.DataType, it.Length, v)
-		if te != nil {
-			return Page{}, errs.Invalid("ingest.filter", name+"："+te.zh, name+": "+te.en)
-		}
-		where = append(where, t.Cols[name].Col+" = "+args.Add(x))
-	}
-	cond := strings.Join(where, " AND ")
 	ctx, cancel := s.db.Ctx(ctx)
 	defer cancel()
 	var total int
-	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+t.Name+` WHERE `+cond, args...).Scan(&total); err != nil {
+	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+rr.t.Name+` WHERE `+cond, args...).Scan(&total); err != nil {
 		return Page{}, db.Check(err)
 	}
-	sel := []string{"_id", "_batch", "_version", "_disputed"}
-	for _, it := range e.Items {
-		c := t.Cols[it.Name]
-		expr := c.Col
-		if s.db.Dialect == db.Postgres && (it.DataType == "N" || it.DataType == "Y") {
-			expr = "CAST(" + c.Col + " AS TEXT)"
-		}
-		sel = append(sel, expr)
-	}
 	la, oa := args.Add(limit), args.Add(offset)
-	rows, err := s.db.R.QueryContext(ctx, `SELECT `+strings.Join(sel, ", ")+` FROM `+t.Name+` WHERE `+cond+` ORDER BY _id LIMIT `+la+` OFFSET `+oa, args...)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT `+rr.sel+` FROM `+rr.t.Name+` WHERE `+cond+` ORDER BY _id LIMIT `+la+` OFFSET `+oa, args...)
 	if err != nil {
 		return Page{}, db.Check(err)
 	}
 	defer rows.Close()
-	rules := make([]string, len(e.Items))
-	for i, it := range e.Items {
-		if !provider {
-			rules[i] = mask.For(it.Mask, it.Name, it.Sensitive, e.Grade)
-		}
-	}
 	out := Page{Total: total, Items: []map[string]any{}}
 	for rows.Next() {
-		var (
-			id, batch, version int64
-			disputed           any
-		)
-		vals := make([]any, len(e.Items))
-		dest := []any{&id, &batch, &version, &disputed}
-		for i := range vals {
-			dest = append(dest, &vals[i])
-		}
-		if err := rows.Scan(dest...); err != nil {
+		r, err := rr.scan(rows)
+		if err != nil {
 			return Page{}, err
 		}
-		rec := map[string]any{"_batch": batch, "_version": version, "_disputed": output("L", disputed)}
-		for i, it := range e.Items {
-			v := output(it.DataType, vals[i])
-			if str, ok := v.(string); ok && rules[i] != "" && rules[i] != mask.None {
-				v = mask.Apply(rules[i], str)
-			} else if rules[i] != "" && rules[i] != mask.None && v != nil {
-				v = mask.Apply(rules[i], toText(v))
-			}
-			rec[it.Name] = v
-		}
-		out.Items = append(out.Items, rec)
+		out.Items = append(out.Items, rr.object(r))
 	}
 	return out, db.Check(rows.Err())
+}
+
+// recordReader reads an entry's records for one principal: the entry, its
+// table, the selected columns and each item's masking rule (none for the
+// provider's own users).
+type recordReader struct {
+	e        catalog.Entry
+	t        *table
+	sel      string
+	rules    []string
+	provider bool
+}
+
+// scanned is one record as read, its item values in item order, in their
+// output form and masked.
+type scanned struct {
+	id, batch, version int64
+	disputed           bool
+	vals               []any
+}
+
+func (s *Service) recordReader(ctx context.Context, p *auth.Principal, entryID int64) (*recordReader, error) {
+	e, err := s.entry(ctx, entryID)
+	if err != nil {
+		return nil, err
+	}
+	ok, provider := mayRead(p, &e)
+	if !ok {
+		return nil, errNotReader
+	}
+	t, err := s.table(ctx, &e)
+	if err != nil {
+		return nil, err
+	}
+	rr := &recordReader{e: e, t: t, provider: provider, rules: make([]string, len(e.Items))}
+	sel := []string{"_id", "_batch", "_version", "_disputed"}
+	for i, it := range e.Items {
+		expr := t.Cols[it.Name].Col
+		if s.db.Dialect == db.Postgres && (it.DataType == "N" || it.DataType == "Y") {
+			expr = "CAST(" + expr + " AS TEXT)"
+		}
+		sel = append(sel, expr)
+		if !provider {
+			rr.rules[i] = mask.For(it.Mask, it.Name, it.Sensitive, e.Grade)
+		}
+	}
+	rr.sel = strings.Join(sel, ", ")
+	return rr, nil
+}
+
+// where is the condition of live records matching filters on key items.
+func (rr *recordReader) where(filters map[string]string) (string, db.Args, error) {
+	where := []string{"_deleted = FALSE"}
+	var args db.Args
+	for name, v := range filters {
+		col, x, err := rr.keyValue(name, v)
+		if err != nil {
+			return "", nil, err
+		}
+		where = append(where, col+" = "+args.Add(x))
+	}
+	return strings.Join(where, " AND "), args, nil
+}
+
+// keyValue is the column of a key item and a value typed for it.
+func (rr *recordReader) keyValue(name, v string) (string, any, error) {
+	for _, it := range rr.e.Items {
+		if it.Name != name {
+			continue
+		}
+		if !it.Key {
+			break
+		}
+		x, te := convert(it.DataType, it.Length, v)
+		if te != nil {
+			return "", nil, errs.Invalid("ingest.filter", name+"："+te.zh, name+": "+te.en)
+		}
+		return rr.t.Cols[name].Col, x, nil
+	}
+	return "", nil, errs.Invalid("ingest.filter", "只能按主键信息项筛选："+name, "records can be filtered by key items only: "+name)
+}
+
+// scan reads one row selected with rr.sel.
+func (rr *recordReader) scan(rows *sql.Rows) (scanned, error) { return rr.scanWith(rows) }
+
+// scanWith reads one row selected with rr.sel and then extra columns.
+func (rr *recordReader) scanWith(rows *sql.Rows, extra ...any) (scanned, error) {
+	var (
+		r        scanned
+		disputed any
+	)
+	r.vals = make([]any, len(rr.e.Items))
+	dest := make([]any, 0, 4+len(r.vals))
+	dest = append(dest, &r.id, &r.batch, &r.version, &disputed)
+	for i := range r.vals {
+		dest = append(dest, &r.vals[i])
+	}
+	dest = append(dest, extra...)
+	if err := rows.Scan(dest...); err != nil {
+		return r, err
+	}
+	r.disputed, _ = output("L", disputed).(bool)
+	for i, it := range rr.e.Items {
+		r.vals[i] = rr.value(i, output(it.DataType, r.vals[i]))
+	}
+	return r, nil
+}
+
+// value masks an item's output value by its rule.
+func (rr *recordReader) value(i int, v any) any {
+	rule := rr.rules[i]
+	if rule == "" || rule == mask.None || v == nil {
+		return v
+	}
+	if str, ok := v.(string); ok {
+		return mask.Apply(rule, str)
+	}
+	return mask.Apply(rule, toText(v))
+}
+
+// object is a record's JSON form: item names and the system fields.
+func (rr *recordReader) object(r scanned) map[string]any {
+	rec := make(map[string]any, len(r.vals)+4)
+	rec["_id"], rec["_batch"], rec["_version"], rec["_disputed"] = r.id, r.batch, r.version, r.disputed
+	for i, it := range rr.e.Items {
+		rec[it.Name] = r.vals[i]
+	}
+	return rec
 }
 
 func toText(v any) string {

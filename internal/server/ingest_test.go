@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -109,6 +110,44 @@ func TestRecordsAPI(t *testing.T) {
 			if res := e.do(e.client(auth.RoleAuditor), "GET", path, nil); res.StatusCode != 403 {
 				t.Fatalf("auditor reads records: %d", res.StatusCode)
 			}
+			// The streamed export, masked like the records list, and the
+			// history of one record; both are audited as data accesses.
+			res = e.do(e.client(auth.RoleReviewer), "GET", path+"/export?format=csv", nil)
+			body, _ = io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Disposition"), "attachment") ||
+				!bytes.Contains(body, []byte("段**")) || bytes.Contains(body, []byte("段正淳")) || bytes.Count(body, []byte("\n")) != 3 {
+				t.Fatalf("export: %d %q", res.StatusCode, body)
+			}
+			if res := e.do(e.client(auth.RoleAuditor), "GET", path+"/export", nil); res.StatusCode != 403 {
+				t.Fatalf("auditor exports records: %d", res.StatusCode)
+			}
+			var hist struct {
+				Items []struct {
+					ID       int64
+					Versions []map[string]any
+				}
+			}
+			decode(t, e.do(spec, "GET", path+"/history?公民身份号码=11010519491231002X", nil), &hist)
+			if len(hist.Items) != 1 || len(hist.Items[0].Versions) != 1 || hist.Items[0].Versions[0]["batch"] != float64(id) ||
+				hist.Items[0].Versions[0]["values"].(map[string]any)["姓名"] != "段正淳" {
+				t.Fatalf("history: %+v", hist)
+			}
+			decode(t, e.do(e.client(auth.RoleReviewer), "GET", path+"/history?_id="+strconv.FormatInt(hist.Items[0].ID, 10), nil), &hist)
+			if len(hist.Items) != 1 || hist.Items[0].Versions[0]["values"].(map[string]any)["姓名"] != "段**" {
+				t.Fatalf("masked history: %+v", hist)
+			}
+			if res := e.do(spec, "GET", path+"/history?_id=x", nil); res.StatusCode != 422 && res.StatusCode != 400 {
+				t.Fatalf("bad _id: %d", res.StatusCode)
+			}
+			var exported, historyRead bool
+			for _, r := range e.auditList(e.client(auth.RoleAuditor), "") {
+				exported = exported || r.action == "data.export"
+				historyRead = historyRead || r.action == "data.history"
+			}
+			if !exported || !historyRead {
+				t.Fatalf("data accesses not audited: export %v history %v", exported, historyRead)
+			}
 			// Push with an idempotency key; a retry answers the same.
 			push := func(key string) (int, map[string]any) {
 				req, _ := http.NewRequest("POST", e.ts.URL+path, strings.NewReader(`{"公民身份号码": "51343620000320711X", "姓名": "赵六"}`+"\n"))
@@ -159,7 +198,7 @@ func TestRecordsConsole(t *testing.T) {
 	mw := multipart.NewWriter(&buf)
 	_ = mw.WriteField("mode", "upsert")
 	fw, _ := mw.CreateFormFile("file", "人口.csv")
-	_, _ = fw.Write([]byte("公民身份号码,姓名\n11010519491231002X,段正淳\n110105194912310021,坏号码\n"))
+	_, _ = fw.Write([]byte("公民身份号码,姓名,备注\n11010519491231002X,段正淳,无\n110105194912310021,坏号码,\n"))
 	_ = mw.Close()
 	req, _ := http.NewRequest("POST", e.ts.URL+"/catalog/"+strconv.FormatInt(entry, 10)+"/data", &buf)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
@@ -199,5 +238,85 @@ func TestRecordsConsole(t *testing.T) {
 	}
 	if res := e.do(e.client(auth.RoleAuditor), "GET", "/catalog/"+strconv.FormatInt(entry, 10)+"/data", nil); res.StatusCode != 403 {
 		t.Fatalf("auditor's data page: %d", res.StatusCode)
+	}
+	// The unmatched column is a warning on the batch page.
+	if !strings.Contains(page, `id="batch-unmatched"`) || !strings.Contains(page, "备注") {
+		t.Fatalf("unmatched column not shown: %s", page)
+	}
+	ep := "/catalog/" + strconv.FormatInt(entry, 10) + "/data"
+	get := func(c *http.Client, path string) (int, string) {
+		res := e.do(c, "GET", path, nil)
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		return res.StatusCode, string(b)
+	}
+	// Mapping editor: the last upload's header, 备注 unmatched.
+	st, body := get(spec, ep+"/mapping")
+	if st != 200 || !strings.Contains(body, `data-header="备注"`) || !strings.Contains(body, "未对应") {
+		t.Fatalf("mapping page: %d %s", st, body)
+	}
+	// A header-only preview of another file: 名字 maps to nothing, so 姓名 is missing.
+	buf.Reset()
+	mw = multipart.NewWriter(&buf)
+	fw, _ = mw.CreateFormFile("file", "其他.csv")
+	_, _ = fw.Write([]byte("公民身份号码,名字\n51343620000320711X,赵六\n"))
+	_ = mw.Close()
+	req, _ = http.NewRequest("POST", e.ts.URL+ep+"/mapping/preview", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	res, err = spec.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(b), `data-header="名字"`) || !strings.Contains(string(b), `id="mapping-missing"`) {
+		t.Fatalf("preview: %d %s", res.StatusCode, b)
+	}
+	// Save 名字 → 姓名; the next upload with that header loads 姓名.
+	form := url.Values{"h": {"公民身份号码", "名字"}, "item": {"公民身份号码", "姓名"}}
+	req, _ = http.NewRequest("POST", e.ts.URL+ep+"/mapping", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err = spec.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save mapping: %d", res.StatusCode)
+	}
+	if m, _ := e.s.Ingest.Mapping(t.Context(), entry); m["名字"] != "姓名" {
+		t.Fatalf("saved mapping: %v", m)
+	}
+	// Two columns onto one item are refused with a message.
+	form = url.Values{"h": {"姓名", "名字"}, "item": {"姓名", "姓名"}}
+	req, _ = http.NewRequest("POST", e.ts.URL+ep+"/mapping", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, _ = spec.Do(req)
+	b, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 422 || !strings.Contains(string(b), "mapping-error") {
+		t.Fatalf("duplicate mapping: %d", res.StatusCode)
+	}
+	// History from the records page, masked for the platform.
+	st, body = get(e.client(auth.RoleReviewer), ep)
+	i := strings.Index(body, ep+"/history?record=")
+	if st != 200 || i < 0 {
+		t.Fatalf("no history link: %s", body)
+	}
+	link := body[i : i+strings.IndexByte(body[i:], '"')]
+	st, body = get(e.client(auth.RoleReviewer), link)
+	if st != 200 || !strings.Contains(body, "段**") || strings.Contains(body, "段正淳") || !strings.Contains(body, "history-record") {
+		t.Fatalf("history page: %d %s", st, body)
+	}
+	// The base libraries group the entry under 人口 with its record count.
+	st, body = get(e.client(auth.RoleReviewer), "/catalog/base")
+	if st != 200 || !strings.Contains(body, `id="baselib-01"`) || !strings.Contains(body, `id="baselib-06"`) ||
+		!strings.Contains(body, `href="`+ep+`" class="record-count">1<`) {
+		t.Fatalf("base libraries: %d %s", st, body)
+	}
+	// The export, masked for the platform.
+	st, body = get(e.client(auth.RoleReviewer), ep+"/export?format=csv")
+	if st != 200 || !strings.Contains(body, "段**") || strings.Contains(body, "段正淳") {
+		t.Fatalf("export: %d %q", st, body)
 	}
 }

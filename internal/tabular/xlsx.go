@@ -76,6 +76,7 @@ func (r *Reader) openXLSX(data []byte, opts Options) error {
 		if rc, err := part.Open(); err == nil {
 			src.formulas = &formulaScanner{rc: rc, dec: xml.NewDecoder(rc)}
 		}
+		src.merged = mergedRanges(part)
 	}
 	r.sheet = sheet
 	r.src = src
@@ -106,6 +107,7 @@ type xlsxSource struct {
 	file     *excelize.File
 	rows     *excelize.Rows
 	formulas *formulaScanner // nil when the worksheet part was not found
+	merged   []*mergeRange   // merged ranges, whose cells all read as the top-left one
 	row      int
 	raw      bool // cells as stored, not as formatted (Options.RawValues)
 }
@@ -125,6 +127,9 @@ func (s *xlsxSource) next() (int, []string, []int, error) {
 		e := errCorrupt(err)
 		e.Row = s.row
 		return 0, nil, nil, e
+	}
+	if len(s.merged) > 0 {
+		cells = fillMerged(s.merged, s.row, cells)
 	}
 	var formulas []int
 	if s.formulas != nil {

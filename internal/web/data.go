@@ -30,6 +30,15 @@ func (c *Console) dataRoutes() {
 	c.route(http.MethodPost, "/data/batches/{id}/cancel", auth.PermDataUpload, "data.cancel", c.batchCancel)
 	c.route(http.MethodGet, "/data/batches/{id}/report", auth.PermDataRead, "data.report", c.batchReport)
 	c.fileRoutes()
+	c.route(http.MethodGet, "/catalog/base", auth.PermCatalogRead, "catalog.base", c.baseLibraries)
+	if c.Quality != nil {
+		c.route(http.MethodGet, "/quality/compare", auth.PermQualityRead, "quality.compare", c.qualityCompare)
+	}
+	c.route(http.MethodGet, "/catalog/{id}/data/history", auth.PermDataRead, "data.history", c.recordHistory)
+	c.route(http.MethodGet, "/catalog/{id}/data/export", auth.PermDataRead, "data.export", c.recordsExport)
+	c.route(http.MethodGet, "/catalog/{id}/data/mapping", auth.PermDataUpload, "data.mapping", c.mappingPage)
+	c.route(http.MethodPost, "/catalog/{id}/data/mapping", auth.PermDataUpload, "data.mapping.save", c.mappingSave)
+	c.route(http.MethodPost, "/catalog/{id}/data/mapping/preview", auth.PermDataUpload, "data.mapping.preview", c.mappingPreview)
 }
 
 type dataPageData struct {
@@ -86,7 +95,7 @@ func (c *Console) renderData(w http.ResponseWriter, r *http.Request, status int,
 	}
 	d.Total = recs.Total
 	for _, rec := range recs.Items {
-		row := dataRow{Batch: fmtCell(rec["_batch"]), Version: fmtCell(rec["_version"]), Disputed: rec["_disputed"] == true}
+		row := dataRow{ID: fmtCell(rec["_id"]), Batch: fmtCell(rec["_batch"]), Version: fmtCell(rec["_version"]), Disputed: rec["_disputed"] == true}
 		for _, it := range e.Items {
 			row.Cells = append(row.Cells, fmtCell(rec[it.Name]))
 		}
@@ -117,9 +126,9 @@ func errMessage(err error, lang string) string {
 
 // dataRow is one record as the table shows it.
 type dataRow struct {
-	Cells          []string
-	Batch, Version string
-	Disputed       bool
+	Cells              []string
+	ID, Batch, Version string
+	Disputed           bool
 }
 
 func fmtCell(v any) string {
@@ -204,6 +213,7 @@ type batchPageData struct {
 	Errors    []ingest.RowError
 	ErrTotal  int
 	CanCancel bool
+	CanMap    bool
 	Percent   int
 }
 
@@ -220,7 +230,7 @@ func (c *Console) batchPage(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	d := &batchPageData{B: b, E: e, CanCancel: !b.Done() && p.HasAt(auth.PermDataUpload, e.ProviderID)}
+	d := &batchPageData{B: b, E: e, CanCancel: !b.Done() && p.HasAt(auth.PermDataUpload, e.ProviderID), CanMap: p.HasAt(auth.PermDataUpload, e.ProviderID)}
 	if b.Size > 0 && b.Done() {
 		d.Percent = 100
 	}

@@ -31,12 +31,14 @@ var navGroups = []struct {
 		{"catalog-lists", "/catalog/lists", "三张清单", "Lists", auth.PermCatalogRead},
 		{"catalog-import", "/catalog/import", "批量导入", "Import", auth.PermCatalogEdit},
 		{"catalog-stats", "/catalog/stats", "目录统计", "Statistics", auth.PermCatalogRead},
+		{"catalog-base", "/catalog/base", "基础库", "Base libraries", auth.PermCatalogRead},
 	}},
 	{"数据治理", "Data quality", []navDef{
 		{"quality", "/quality", "数据质量", "Quality scores", auth.PermQualityRead},
 		{"quality-incidents", "/quality/incidents", "质量事件", "Incidents", auth.PermQualityRead},
 		{"quality-overdue", "/quality/overdue", "逾期未更新", "Overdue data", auth.PermQualityRead},
 		{"quality-one-source", "/quality/one-source", "一数一源", "One datum, one source", auth.PermCatalogReview},
+		{"quality-compare", "/quality/compare", "多源校核", "Multi-source check", auth.PermCatalogReview},
 	}},
 	{"数据共享", "Sharing", []navDef{
 		{"share-apps", "/share/apps", "应用管理", "Applications", auth.PermShareRead},

@@ -158,6 +158,7 @@ var funcs = template.FuncMap{
 		}
 		return ""
 	},
+	"cell": fmtCell,
 	"datetime": func(t any) string {
 		switch v := t.(type) {
 		case time.Time:
