@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"xiangyun/internal/catalog"
 )
 
@@ -151,4 +153,26 @@ func TestWidens(t *testing.T) {
 			t.Errorf("widens(%s%d → %s%d) = %v", c.from, c.fl, c.to, c.tl, got)
 		}
 	}
+}
+
+// FuzzXLSXSource feeds mutated workbooks (zip containers) to the XLSX
+// reader: it must refuse or read them, never panic or run away with memory.
+func FuzzXLSXSource(f *testing.F) {
+	for _, rows := range [][][]any{
+		{{"公民身份号码", "姓名"}, {"11010519491231002X", "张三"}},
+		{{"a", "b", "c"}, {1.5, true, nil}, {"=1+1", "x", 3}},
+	} {
+		x := excelize.NewFile()
+		for i, r := range rows {
+			cell, _ := excelize.CoordinatesToCellName(1, i+1)
+			_ = x.SetSheetRow("Sheet1", cell, &r)
+		}
+		var buf bytes.Buffer
+		if err := x.Write(&buf); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes())
+	}
+	f.Add([]byte("PK\x03\x04 not a workbook"))
+	f.Fuzz(func(t *testing.T, data []byte) { drain(t, FormatXLSX, data) })
 }
