@@ -185,6 +185,7 @@ type Service struct {
 	stop      context.CancelFunc
 
 	publishHooks []PublishHook
+	retireHooks  []RetireHook
 	bgCtx        context.Context
 }
 

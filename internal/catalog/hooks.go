@@ -49,3 +49,28 @@ func (s *Service) runPublishHooks(w *db.Tx, oldID, newID int64) error {
 	}
 	return nil
 }
+
+// RetireHook is called inside the transaction that takes a published entry
+// out of force (撤销 withdrawn, or 废止 deprecated; status says which). An
+// error refuses the change. Sharing uses it so that every gateway node stops
+// serving the entry at once, not when its cached description expires.
+type RetireHook func(tx *db.Tx, entryID int64, status string) error
+
+// OnRetire registers h for every later withdrawal and deprecation.
+func (s *Service) OnRetire(h RetireHook) {
+	hookMu.Lock()
+	defer hookMu.Unlock()
+	s.retireHooks = append(s.retireHooks, h)
+}
+
+func (s *Service) runRetireHooks(w *db.Tx, id int64, status string) error {
+	hookMu.RLock()
+	hooks := s.retireHooks
+	hookMu.RUnlock()
+	for _, h := range hooks {
+		if err := h(w, id, status); err != nil {
+			return err
+		}
+	}
+	return nil
+}

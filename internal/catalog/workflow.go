@@ -581,6 +581,9 @@ func (s *Service) Withdraw(ctx context.Context, p *auth.Principal, id int64, rea
 		if err := s.notice(w, p, e, notify.KindWithdrawn, reason); err != nil {
 			return err
 		}
+		if err := s.runRetireHooks(w, e.id, StatusWithdrawn); err != nil {
+			return err
+		}
 		return event(w, e.id, number, "withdraw", p, reason, "", now)
 	})
 }
@@ -618,6 +621,11 @@ func (s *Service) Deprecate(ctx context.Context, p *auth.Principal, id int64, re
 		}
 		if err := syncLists(w, e.id, now, name); err != nil {
 			return err
+		}
+		if e.published != 0 {
+			if err := s.runRetireHooks(w, e.id, StatusDeprecated); err != nil {
+				return err
+			}
 		}
 		return event(w, e.id, number, "deprecate", p, reason, "", now)
 	})

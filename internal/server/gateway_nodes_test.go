@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"xiangyun/internal/auth"
+	"xiangyun/internal/catalog"
 	"xiangyun/internal/db"
 	"xiangyun/internal/db/dbtest"
 	"xiangyun/internal/server"
@@ -30,7 +31,7 @@ func TestGatewayRevocationAcrossNodes(t *testing.T) {
 	}
 	dsn := pg(t)
 	a := newEnv(t, dsn)
-	_, mc, cond, _, _ := a.shareEnv()
+	_, mc, cond, uncond, _ := a.shareEnv()
 	police := a.client(auth.RoleChiefDataOfficer)
 	if res := a.upload(police, cond, "people.csv", []byte("公民身份号码,姓名\n11010519491231002X,张三\n"),
 		map[string]string{"mode": "append", "on_error": "reject_all"}); res.StatusCode/100 != 2 {
@@ -67,9 +68,8 @@ func TestGatewayRevocationAcrossNodes(t *testing.T) {
 		t.Fatalf("request %+v", r)
 	}
 
-	call := func() int {
-		req, _ := http.NewRequest("GET", tsB.URL+"/gw/v1/entries/"+strconv.FormatInt(cond, 10)+"/records?"+
-			url.Values{"公民身份号码": {"11010519491231002X"}}.Encode(), nil)
+	callEntry := func(entry int64, q url.Values) int {
+		req, _ := http.NewRequest("GET", tsB.URL+"/gw/v1/entries/"+strconv.FormatInt(entry, 10)+"/records?"+q.Encode(), nil)
 		req.Header.Set("X-Client-Id", app.KeyID)
 		req.Header.Set("Authorization", "Bearer "+app.Secret)
 		res, err := http.DefaultClient.Do(req)
@@ -80,6 +80,7 @@ func TestGatewayRevocationAcrossNodes(t *testing.T) {
 		res.Body.Close()
 		return res.StatusCode
 	}
+	call := func() int { return callEntry(cond, url.Values{"公民身份号码": {"11010519491231002X"}}) }
 	// The grant and the uploaded record reach node B.
 	for deadline := time.Now().Add(15 * time.Second); call() != 200; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -109,7 +110,46 @@ func TestGatewayRevocationAcrossNodes(t *testing.T) {
 		if time.Since(start) > 3*time.Second {
 			t.Fatalf("node B still serves the revoked grant %v after the revocation", time.Since(start))
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(25 * time.Millisecond) // under the grant's default rate (50/s), so a slow notice fails as late, not as 429
 	}
 	t.Logf("revocation committed on node A in %v; node B refused from %v after the request", committed, time.Since(start))
+
+	// An entry withdrawn (撤销) through node A is no longer served by node B
+	// (its grant stays, for when the entry is published again): the
+	// withdrawal raises the sharing version, so node B drops the entry's
+	// cached description at once.
+	var r2 shareReqOut
+	decode(t, a.do(mc, "POST", "/api/v1/share-requests", map[string]any{"entry_id": uncond, "application_id": app.ID,
+		"items": []string{"单位名称", "地址"}, "purpose": "核验派出所名称", "basis": "《优化营商环境条例》"}), &r2)
+	if r2.Status != "granted" {
+		t.Fatalf("unconditional request %+v", r2)
+	}
+	if res := a.upload(police, uncond, "stations.csv", []byte("单位名称,地址\n长春市公安局朝阳分局前进派出所,长春市朝阳区前进大街1号\n"),
+		map[string]string{"mode": "append", "on_error": "reject_all"}); res.StatusCode/100 != 2 {
+		t.Fatalf("upload: %d", res.StatusCode)
+	}
+	station := url.Values{"单位名称": {"长春市公安局朝阳分局前进派出所"}}
+	for deadline := time.Now().Add(15 * time.Second); callEntry(uncond, station) != 200; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("node B never answered the unconditional grant: %d", callEntry(uncond, station))
+		}
+	}
+	start = time.Now()
+	if _, err := a.s.Catalog.Withdraw(t.Context(), catalog.System, uncond, "信息项调整，暂停共享"); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		code := callEntry(uncond, station)
+		if code == 404 || code == 403 {
+			break
+		}
+		if code != 200 {
+			t.Fatalf("node B after the withdrawal: %d", code)
+		}
+		if time.Since(start) > 3*time.Second { // as above: the requirement is one second
+			t.Fatalf("node B still serves the withdrawn entry %v after the withdrawal", time.Since(start))
+		}
+		time.Sleep(25 * time.Millisecond) // under the grant's default rate (50/s), so a slow notice fails as late, not as 429
+	}
+	t.Logf("node B refused the withdrawn entry from %v after the request", time.Since(start))
 }

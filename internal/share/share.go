@@ -159,7 +159,26 @@ func Open(ctx context.Context, store *db.DB, orgs *org.Service, cat *catalog.Ser
 		}
 		s.key = k
 	}
+	if cat != nil {
+		cat.OnRetire(s.entryRetired)
+	}
 	return s, nil
+}
+
+// entryRetired runs in the transaction that withdraws or deprecates an entry:
+// when applications hold grants on it, share_version rises with the change, so
+// that every gateway node reloads its snapshot (and with it the entry's
+// description, now out of force) at once instead of when its cache expires.
+// The grants themselves stay: a withdrawn entry may be published again.
+func (s *Service) entryRetired(tx *db.Tx, entryID int64, _ string) error {
+	var n int
+	if err := tx.QueryRow(`SELECT COUNT(*) FROM share_grants WHERE entry_id = $1 AND status = $2`, entryID, GrantActive).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return nil
+	}
+	return s.bump(tx)
 }
 
 // Close stops listening for other nodes' changes.
