@@ -366,6 +366,23 @@ func securityHeaders(secure bool, next http.Handler) http.Handler {
 	})
 }
 
+// every runs job now and then every interval until ctx ends; a failure is
+// logged and retried at the next tick.
+func (s *Server) every(ctx context.Context, interval time.Duration, name string, job func(context.Context) (int, error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := job(ctx); err != nil && ctx.Err() == nil {
+			s.Log.Error(name+" failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // Serve answers HTTP on ln until ctx is cancelled, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute, WriteTimeout: 10 * time.Minute, IdleTimeout: 2 * time.Minute,
@@ -373,8 +390,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go s.Audit.RunDrainer(ctx, 5*time.Second, 30*time.Second, func(err error) { s.Log.Error("audit outbox drain failed", "err", err) })
-	go s.Catalog.RunDeadlineNotices(ctx, 10*time.Minute, func(err error) { s.Log.Error("review deadline notices failed", "err", err) })
-	go s.Share.RunDeadlineNotices(ctx, 10*time.Minute, func(err error) { s.Log.Error("share request deadline notices failed", "err", err) })
+	go s.every(ctx, 10*time.Minute, "review deadline notices", s.Catalog.NotifyDeadlines)
+	go s.every(ctx, 10*time.Minute, "share request deadline notices", s.Share.NotifyDeadlines)
 	if s.Mail != nil {
 		go s.Mail.Run(ctx, 10*time.Second)
 	}

@@ -200,20 +200,3 @@ func (s *Service) NotifyDeadlines(ctx context.Context) (int, error) {
 	})
 	return total, err
 }
-
-// RunDeadlineNotices runs NotifyDeadlines now and then every interval until
-// ctx ends; failures go to logf and are retried at the next tick.
-func (s *Service) RunDeadlineNotices(ctx context.Context, interval time.Duration, logf func(error)) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := s.NotifyDeadlines(ctx); err != nil && ctx.Err() == nil && logf != nil {
-			logf(err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
